@@ -1,0 +1,48 @@
+package abi
+
+// Version is the protocol version. A kid started by a parent of another
+// version refuses to run.
+const Version = 1
+
+// KidEnv is the environment variable that puts a process in kid mode. Its
+// value is the kid's launch specification, a JSON document.
+const KidEnv = "WASMPOOL_KID"
+
+// Framing names.
+const (
+	FramingLines  = "lines"
+	FramingZero   = "zero"
+	FramingLenPfx = "lenpfx"
+	FramingFixed  = "fixed" // written "fixed:N"
+)
+
+// LenPfxHeader is the size of a lenpfx length header: an unsigned 64-bit
+// little-endian integer.
+const LenPfxHeader = 8
+
+// DefaultMaxFrame is the largest frame, request or reply, accepted when the
+// caller sets no other limit: 64 MiB.
+const DefaultMaxFrame = 64 << 20
+
+// Exit codes of a kid process for failures that are not the guest's own exit.
+const (
+	// ExitTrap: the guest trapped (unreachable, out-of-bounds access, stack
+	// overflow, memory limit). The trap message is on the kid's stderr on a
+	// line starting with [TrapPrefix].
+	ExitTrap = 121
+	// ExitSetup: the kid could not load or instantiate the module.
+	ExitSetup = 122
+	// ExitNoParent: the process was started in kid mode without a parent
+	// pool (for example by hand, with KidEnv set in the shell).
+	ExitNoParent = 123
+	// ExitTimeout: a request took longer than the configured limit.
+	ExitTimeout = 124
+)
+
+// TrapPrefix starts the stderr line on which a kid reports a wasm trap.
+const TrapPrefix = "wasmpool: wasm trap: "
+
+// CustomSection is the name of the optional custom section in which a
+// module describes itself (framing, reply framing, one reply per request,
+// grants it needs).
+const CustomSection = "wasmpool"

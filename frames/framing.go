@@ -1,0 +1,234 @@
+package frames
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"wasmpool/abi"
+)
+
+// Errors. Errors returned by this package wrap one of these, so callers can
+// test them with errors.Is.
+var (
+	// ErrTooLarge: a frame is larger than the maximum frame size.
+	ErrTooLarge = errors.New("frames: frame too large")
+	// ErrTruncated: the stream ended inside a lenpfx or fixed frame.
+	ErrTruncated = errors.New("frames: truncated frame at EOF")
+	// ErrTerminator: a lines or zero payload contains its own terminator.
+	ErrTerminator = errors.New("frames: payload contains the frame terminator")
+	// ErrSize: a fixed:N payload is not exactly N bytes long.
+	ErrSize = errors.New("frames: payload size does not match the fixed frame size")
+	// ErrFraming: a framing name or value is not valid.
+	ErrFraming = errors.New("frames: invalid framing")
+)
+
+type kind uint8
+
+const (
+	kindLines kind = iota // the zero Framing is Lines
+	kindZero
+	kindLenPfx
+	kindFixed
+)
+
+// Framing says how a byte stream is cut into frames. The zero value is
+// [Lines]. Framings are small values; compare them with ==.
+type Framing struct {
+	kind kind
+	size int // record size of fixed:N
+}
+
+// The framings without parameters.
+var (
+	Lines  = Framing{kind: kindLines}
+	Zero   = Framing{kind: kindZero}
+	LenPfx = Framing{kind: kindLenPfx}
+)
+
+// Fixed returns the framing of n-byte records. n must be at least 1;
+// [Framing.Validate] reports a Fixed(0).
+func Fixed(n int) Framing { return Framing{kind: kindFixed, size: n} }
+
+// Parse returns the framing of a name: "lines", "zero", "lenpfx" or
+// "fixed:N". Names are case-sensitive.
+func Parse(name string) (Framing, error) {
+	switch name {
+	case abi.FramingLines:
+		return Lines, nil
+	case abi.FramingZero:
+		return Zero, nil
+	case abi.FramingLenPfx:
+		return LenPfx, nil
+	}
+	if n, ok := strings.CutPrefix(name, abi.FramingFixed+":"); ok {
+		size, err := strconv.Atoi(n)
+		if err != nil || size < 1 {
+			return Framing{}, fmt.Errorf("%w %q: fixed:N needs a record size N ≥ 1", ErrFraming, name)
+		}
+		return Fixed(size), nil
+	}
+	return Framing{}, fmt.Errorf("%w %q: want lines, zero, lenpfx or fixed:N", ErrFraming, name)
+}
+
+// String returns the framing's name, the inverse of [Parse].
+func (f Framing) String() string {
+	switch f.kind {
+	case kindZero:
+		return abi.FramingZero
+	case kindLenPfx:
+		return abi.FramingLenPfx
+	case kindFixed:
+		return abi.FramingFixed + ":" + strconv.Itoa(f.size)
+	}
+	return abi.FramingLines
+}
+
+// Validate reports a framing that cannot cut a stream: Fixed(n) with n < 1.
+func (f Framing) Validate() error {
+	if f.kind == kindFixed && f.size < 1 {
+		return fmt.Errorf("%w %s: fixed:N needs a record size N ≥ 1", ErrFraming, f)
+	}
+	return nil
+}
+
+// Size returns N for fixed:N and 0 for the other framings.
+func (f Framing) Size() int {
+	if f.kind == kindFixed {
+		return f.size
+	}
+	return 0
+}
+
+// Overhead returns the bytes a frame adds to its payload: 1 for lines and
+// zero, 8 for lenpfx, 0 for fixed.
+func (f Framing) Overhead() int {
+	switch f.kind {
+	case kindLenPfx:
+		return abi.LenPfxHeader
+	case kindFixed:
+		return 0
+	}
+	return 1
+}
+
+// MarshalText implements encoding.TextMarshaler with the framing's name.
+func (f Framing) MarshalText() ([]byte, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return []byte(f.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler with [Parse].
+func (f *Framing) UnmarshalText(text []byte) error {
+	g, err := Parse(string(text))
+	if err != nil {
+		return err
+	}
+	*f = g
+	return nil
+}
+
+func (f Framing) terminator() byte {
+	if f.kind == kindZero {
+		return 0
+	}
+	return '\n'
+}
+
+// Append appends payload as one frame to dst and returns the extended
+// buffer. A lines or zero payload that contains its terminator is refused
+// with [ErrTerminator], a fixed payload of the wrong size with [ErrSize];
+// dst is then returned unchanged.
+func (f Framing) Append(dst, payload []byte) ([]byte, error) {
+	switch f.kind {
+	case kindLines, kindZero:
+		t := f.terminator()
+		if bytes.IndexByte(payload, t) >= 0 {
+			return dst, fmt.Errorf("%w (%s, %d-byte payload)", ErrTerminator, f, len(payload))
+		}
+		dst = append(dst, payload...)
+		return append(dst, t), nil
+	case kindLenPfx:
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(len(payload)))
+		return append(dst, payload...), nil
+	default:
+		if len(payload) != f.size {
+			return dst, fmt.Errorf("%w: %d bytes for %s", ErrSize, len(payload), f)
+		}
+		return append(dst, payload...), nil
+	}
+}
+
+// Split finds the first frame in data. It returns the number of bytes to
+// consume and the frame's payload (a subslice of data), or advance 0 and a
+// nil frame when data holds no complete frame yet. atEOF says that no more
+// data will come: a final unterminated lines or zero frame is then returned,
+// and a partial lenpfx or fixed frame is [ErrTruncated]. maxFrame > 0 bounds
+// the payload size: a frame that is or will be larger is [ErrTooLarge], as
+// soon as that is known.
+func (f Framing) Split(data []byte, atEOF bool, maxFrame int) (advance int, frame []byte, err error) {
+	switch f.kind {
+	case kindLines, kindZero:
+		if i := bytes.IndexByte(data, f.terminator()); i >= 0 {
+			if maxFrame > 0 && i > maxFrame {
+				return 0, nil, tooLarge(i, maxFrame)
+			}
+			return i + 1, data[:i:i], nil
+		}
+		if maxFrame > 0 && len(data) > maxFrame {
+			return 0, nil, tooLarge(len(data), maxFrame)
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data[:len(data):len(data)], nil
+		}
+		return 0, nil, nil
+	case kindLenPfx:
+		if len(data) < abi.LenPfxHeader {
+			if atEOF && len(data) > 0 {
+				return 0, nil, fmt.Errorf("%w: %d of %d length-header bytes", ErrTruncated, len(data), abi.LenPfxHeader)
+			}
+			return 0, nil, nil
+		}
+		n := binary.LittleEndian.Uint64(data)
+		if (maxFrame > 0 && n > uint64(maxFrame)) || n > uint64(maxInt-abi.LenPfxHeader) {
+			return 0, nil, tooLarge64(n, maxFrame)
+		}
+		end := abi.LenPfxHeader + int(n)
+		if len(data) < end {
+			if atEOF {
+				return 0, nil, fmt.Errorf("%w: %d of %d payload bytes", ErrTruncated, len(data)-abi.LenPfxHeader, n)
+			}
+			return 0, nil, nil
+		}
+		return end, data[abi.LenPfxHeader:end:end], nil
+	default:
+		if f.size < 1 {
+			return 0, nil, f.Validate()
+		}
+		if maxFrame > 0 && f.size > maxFrame {
+			return 0, nil, tooLarge(f.size, maxFrame)
+		}
+		if len(data) < f.size {
+			if atEOF && len(data) > 0 {
+				return 0, nil, fmt.Errorf("%w: %d of %d record bytes", ErrTruncated, len(data), f.size)
+			}
+			return 0, nil, nil
+		}
+		return f.size, data[:f.size:f.size], nil
+	}
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+func tooLarge(n, maxFrame int) error {
+	return fmt.Errorf("%w: %d bytes or more, the limit is %d", ErrTooLarge, n, maxFrame)
+}
+
+func tooLarge64(n uint64, maxFrame int) error {
+	return fmt.Errorf("%w: a length header of %d bytes, the limit is %d", ErrTooLarge, n, maxFrame)
+}

@@ -1,0 +1,121 @@
+package frames
+
+import (
+	"errors"
+	"io"
+
+	"wasmpool/abi"
+)
+
+const initialBuffer = 64 << 10
+
+// Reader reads frames from an io.Reader, like bufio.Scanner with a split
+// function for a [Framing]. Its zero value is not usable; call [NewReader].
+type Reader struct {
+	r        io.Reader
+	f        Framing
+	maxFrame int
+	buf      []byte
+	start    int // first unconsumed byte of buf
+	end      int // end of the data in buf
+	frame    []byte
+	n        int // frames returned so far
+	err      error
+	eof      bool
+}
+
+// NewReader returns a Reader of frames in framing f from r, with the
+// maximum frame size [abi.DefaultMaxFrame].
+func NewReader(r io.Reader, f Framing) *Reader {
+	return &Reader{r: r, f: f, maxFrame: abi.DefaultMaxFrame}
+}
+
+// SetMaxFrame sets the largest payload Scan accepts; n ≤ 0 means no limit
+// beyond memory. Call it before the first Scan.
+func (r *Reader) SetMaxFrame(n int) { r.maxFrame = n }
+
+// Scan advances to the next frame, which is then available through
+// [Reader.Bytes]. It returns false at the end of the stream or on an error;
+// [Reader.Err] tells which.
+func (r *Reader) Scan() bool {
+	r.frame = nil
+	if r.err != nil {
+		return false
+	}
+	if err := r.f.Validate(); err != nil {
+		r.err = err
+		return false
+	}
+	for {
+		adv, frame, err := r.f.Split(r.buf[r.start:r.end], r.eof, r.maxFrame)
+		if err != nil {
+			r.err = err
+			return false
+		}
+		if adv > 0 {
+			r.start += adv
+			r.frame = frame
+			r.n++
+			return true
+		}
+		if r.eof {
+			r.err = io.EOF
+			return false
+		}
+		if r.fill(); r.err != nil {
+			return false
+		}
+	}
+}
+
+// fill reads more data, after moving the unconsumed bytes to the front of
+// the buffer or growing it.
+func (r *Reader) fill() {
+	if r.start > 0 {
+		r.end = copy(r.buf, r.buf[r.start:r.end])
+		r.start = 0
+	}
+	if r.end == len(r.buf) {
+		size := max(2*len(r.buf), initialBuffer)
+		if limit := r.maxFrame + abi.LenPfxHeader + 1; r.maxFrame > 0 && size > limit {
+			size = max(limit, len(r.buf)+1)
+		}
+		buf := make([]byte, size)
+		copy(buf, r.buf[:r.end])
+		r.buf = buf
+	}
+	for empty := 0; ; empty++ {
+		n, err := r.r.Read(r.buf[r.end:])
+		r.end += n
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				r.eof = true
+			} else {
+				r.err = err
+			}
+			return
+		}
+		if n > 0 {
+			return
+		}
+		if empty == 100 {
+			r.err = io.ErrNoProgress
+			return
+		}
+	}
+}
+
+// Bytes returns the payload of the frame found by the last successful Scan.
+// It points into the Reader's buffer and is valid until the next Scan.
+func (r *Reader) Bytes() []byte { return r.frame }
+
+// Count returns the number of frames returned so far.
+func (r *Reader) Count() int { return r.n }
+
+// Err returns the first error other than io.EOF met by Scan.
+func (r *Reader) Err() error {
+	if r.err == io.EOF {
+		return nil
+	}
+	return r.err
+}
