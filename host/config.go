@@ -1,0 +1,238 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"wasmpool/abi"
+	"wasmpool/frames"
+)
+
+// Mode says how a guest's replies relate to its requests.
+type Mode uint8
+
+const (
+	// Stream: 0, 1 or many replies per request, yielded as they arrive.
+	// Reply.Index is -1.
+	Stream Mode = iota
+	// Tagged: exactly one reply per request, yielded as they arrive, each
+	// with the index of its request.
+	Tagged
+	// Ordered: exactly one reply per request, yielded in input order.
+	Ordered
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Stream:
+		return "stream"
+	case Tagged:
+		return "tagged"
+	case Ordered:
+		return "ordered"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// oneToOne reports whether the mode matches each reply to a request.
+func (m Mode) oneToOne() bool { return m == Tagged || m == Ordered }
+
+// Dir grants a guest access to a host directory.
+type Dir struct {
+	Host     string // directory on the host; must exist
+	Guest    string // where the guest sees it; empty means the same path as Host
+	ReadOnly bool
+}
+
+// Config configures a Pool. The zero value of every field but the module is
+// a sensible default.
+type Config struct {
+	// Module is the path of the .wasm file. ModuleBytes, when not nil, is
+	// the module itself and Module is then only its name in messages.
+	Module      string
+	ModuleBytes []byte
+
+	// Kids is the number of kid processes; 0 means one per CPU.
+	Kids int
+
+	// Framing cuts requests; the zero value is frames.Lines. ReplyFraming
+	// cuts replies; nil means the same as Framing.
+	Framing      frames.Framing
+	ReplyFraming *frames.Framing
+
+	// Mode relates replies to requests; the zero value is Stream.
+	Mode Mode
+
+	// Window bounds, in Ordered mode, how far the newest request sent may
+	// run ahead of the oldest reply not yet yielded, and so the memory the
+	// reorder buffer can hold. 0 means 65536.
+	Window int
+
+	// Args are the guest's arguments after its program name (argv[0] is the
+	// module's base name). Env holds KEY=VALUE pairs; the guest sees no other
+	// environment variable. Dirs are the only host directories it sees.
+	Args []string
+	Env  []string
+	Dirs []Dir
+
+	// Stderr receives each line a guest writes to its stderr, prefixed with
+	// "kid N: ". nil means os.Stderr; io.Discard silences guests.
+	Stderr io.Writer
+
+	// CacheDir holds compiled modules, shared by kids and by later runs.
+	// Empty means the user's cache directory (os.UserCacheDir) + "/wasmpool".
+	CacheDir string
+
+	// MaxFrame bounds the payload of a request or reply frame; 0 means
+	// abi.DefaultMaxFrame. A larger request is reported as a *RequestError;
+	// a kid writing a larger reply is stopped and reported.
+	MaxFrame int
+
+	// MemoryLimit caps each guest's linear memory in bytes, rounded up to
+	// whole 64 KiB wasm pages; 0 leaves the module's own limit (at most 4 GiB).
+	MemoryLimit int64
+
+	// Timeout bounds the wall time a guest may spend on one request; the
+	// kid is then stopped and replaced and the request reported with
+	// ErrTimeout (it is not retried). 0 means no limit. A timed kid hands its
+	// guest one request per read, which costs a little throughput.
+	Timeout time.Duration
+
+	// MaxRequests recycles a kid after it was given this many requests
+	// (0: never), bounding what a leaky guest can accumulate.
+	MaxRequests int
+
+	// Retries is how many times a request is given to a new kid after the
+	// kid holding it died (Tagged and Ordered modes; in Stream mode a
+	// request the guest had seen may have replied in part, so it is
+	// reported, not retried). 0 means 1; a negative value means never.
+	Retries int
+
+	// PipeSize is the requested capacity of each request and reply pipe in
+	// bytes; 0 means 256 KiB. The kernel may round it or cap it.
+	PipeSize int
+}
+
+// Errors of configuration and set-up; each error returned by New wraps one.
+var (
+	ErrConfig = errors.New("host: invalid config")
+	ErrModule = errors.New("host: unusable module")
+)
+
+const (
+	defaultWindow   = 1 << 16
+	defaultPipeSize = 256 << 10
+	wasmPageSize    = 64 << 10
+)
+
+// normalize validates c and fills in its defaults. Every error names the
+// field at fault.
+func (c Config) normalize() (Config, error) {
+	bad := func(field, format string, args ...any) (Config, error) {
+		return c, fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+	}
+	if c.Module == "" && c.ModuleBytes == nil {
+		return bad("Module", "no module given")
+	}
+	if c.Kids < 0 {
+		return bad("Kids", "%d is negative", c.Kids)
+	}
+	if c.Kids == 0 {
+		c.Kids = runtime.NumCPU()
+	}
+	if err := c.Framing.Validate(); err != nil {
+		return bad("Framing", "%v", err)
+	}
+	if c.ReplyFraming == nil {
+		f := c.Framing
+		c.ReplyFraming = &f
+	} else if err := c.ReplyFraming.Validate(); err != nil {
+		return bad("ReplyFraming", "%v", err)
+	}
+	if c.Mode > Ordered {
+		return bad("Mode", "unknown mode %d", c.Mode)
+	}
+	if c.Window < 0 {
+		return bad("Window", "%d is negative", c.Window)
+	}
+	if c.Window == 0 {
+		c.Window = defaultWindow
+	}
+	for _, kv := range c.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return bad("Env", "%q is not KEY=VALUE", kv)
+		}
+	}
+	for i, d := range c.Dirs {
+		if d.Host == "" {
+			return bad(fmt.Sprintf("Dirs[%d].Host", i), "empty")
+		}
+		abs, err := filepath.Abs(d.Host)
+		if err != nil {
+			return bad(fmt.Sprintf("Dirs[%d].Host", i), "%v", err)
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			return bad(fmt.Sprintf("Dirs[%d].Host", i), "%v", err)
+		}
+		if !st.IsDir() {
+			return bad(fmt.Sprintf("Dirs[%d].Host", i), "%s is not a directory", d.Host)
+		}
+		if d.Guest == "" {
+			d.Guest = d.Host
+		}
+		d.Host = abs
+		c.Dirs[i] = d
+	}
+	if c.Stderr == nil {
+		c.Stderr = os.Stderr
+	}
+	if c.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		c.CacheDir = filepath.Join(dir, "wasmpool")
+	}
+	if c.MaxFrame < 0 {
+		return bad("MaxFrame", "%d is negative", c.MaxFrame)
+	}
+	if c.MaxFrame == 0 {
+		c.MaxFrame = abi.DefaultMaxFrame
+	}
+	if c.MemoryLimit < 0 || c.MemoryLimit > 1<<32 {
+		return bad("MemoryLimit", "%d is outside 0..4 GiB", c.MemoryLimit)
+	}
+	if c.Timeout < 0 {
+		return bad("Timeout", "%v is negative", c.Timeout)
+	}
+	if c.MaxRequests < 0 {
+		return bad("MaxRequests", "%d is negative", c.MaxRequests)
+	}
+	if c.Retries == 0 {
+		c.Retries = 1
+	} else if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.PipeSize < 0 {
+		return bad("PipeSize", "%d is negative", c.PipeSize)
+	}
+	if c.PipeSize == 0 {
+		c.PipeSize = defaultPipeSize
+	}
+	return c, nil
+}
+
+// memoryPages returns the memory limit in wasm pages, 0 for none.
+func (c Config) memoryPages() uint32 {
+	return uint32((c.MemoryLimit + wasmPageSize - 1) / wasmPageSize)
+}
+
+// the time a cancelled run gives kids to finish the requests they hold
+const stopGrace = time.Second

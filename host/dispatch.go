@@ -1,0 +1,566 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"wasmpool/frames"
+)
+
+// request is a request waiting to be given to a kid.
+type request struct {
+	index   int
+	attempt int
+	frame   []byte // an already framed request (a retry), or nil
+	payload []byte // a new request, valid until the next pull
+}
+
+// orderSlot holds a reply (or error) that arrived before its turn.
+type orderSlot struct {
+	full bool
+	data []byte
+	kid  int
+	err  error
+}
+
+// dispatch is one run of the pool: the poll loop over every kid's pipes.
+// All of it runs in the goroutine that iterates the replies.
+type dispatch struct {
+	p     *Pool
+	cfg   Config
+	ctx   context.Context
+	yield func(Reply, error) bool
+
+	kids  []*kid // by slot - 1; nil when the slot has no kid
+	rr    int    // the kid the next feeding round starts with
+	next  func() ([]byte, bool)
+	eof   bool // the caller's requests are exhausted
+	index int  // of the next new request
+	retry []request
+
+	emitted int // Ordered: requests before this one have been yielded
+	order   []orderSlot
+
+	failures  []time.Time
+	fatal     error
+	cancelled bool
+	graceEnd  time.Time
+	wake      [2]int // a pipe that wakes poll when ctx is done
+	stopped   bool   // the consumer broke out of the loop
+
+	fds    []unix.PollFd
+	owners []*kid
+}
+
+// batchBytes is how much is queued for one kid before it is written: many
+// frames per write syscall is what makes small requests cheap.
+const batchBytes = 64 << 10
+
+func (d *dispatch) run() {
+	stop := context.AfterFunc(d.ctx, func() { unix.Write(d.wake[1], []byte{0}) })
+	defer stop()
+	for !d.stopped {
+		if !d.cancelled && d.ctx.Err() != nil {
+			d.cancel()
+		}
+		if d.fatal == nil && !d.cancelled {
+			d.feed()
+			if d.stopped {
+				return
+			}
+			d.startKids()
+		}
+		d.closeInputs()
+		if d.finished() {
+			break
+		}
+		d.poll()
+	}
+	if d.stopped {
+		return
+	}
+	switch {
+	case d.fatal != nil:
+		d.emit(Reply{Index: -1}, d.fatal)
+	case d.cancelled:
+		d.emit(Reply{Index: -1}, d.ctx.Err())
+	}
+}
+
+// emit yields to the consumer and notes whether it wants more.
+func (d *dispatch) emit(r Reply, err error) {
+	if d.stopped {
+		return
+	}
+	if !d.yield(r, err) {
+		d.stopped = true
+	}
+}
+
+func (d *dispatch) accepting(k *kid) bool {
+	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil &&
+		(d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
+}
+
+// feed gives queued and new requests to kids whose batches have gone out,
+// and writes each batch at once.
+func (d *dispatch) feed() {
+	n := len(d.kids)
+	for i := range n {
+		k := d.kids[(d.rr+i)%n]
+		if !d.accepting(k) || k.unsent() > 0 {
+			continue
+		}
+		for k.unsent() < batchBytes && d.accepting(k) {
+			r, ok := d.take()
+			if !ok {
+				break
+			}
+			d.give(k, r)
+			if d.stopped {
+				return
+			}
+		}
+		k.writeRequests()
+	}
+	d.rr++
+}
+
+// take returns the next request: a retry first, then a new one.
+func (d *dispatch) take() (request, bool) {
+	if len(d.retry) > 0 {
+		r := d.retry[0]
+		d.retry = d.retry[1:]
+		return r, true
+	}
+	for !d.eof {
+		if d.cfg.Mode == Ordered && d.index-d.emitted >= d.cfg.Window {
+			return request{}, false
+		}
+		payload, ok := d.next()
+		if !ok {
+			d.eof = true
+			break
+		}
+		i := d.index
+		d.index++
+		d.p.stats.Requests++
+		if len(payload) > d.cfg.MaxFrame {
+			d.failed(i, fmt.Errorf("%w: %d bytes, the limit is %d", frames.ErrTooLarge, len(payload), d.cfg.MaxFrame))
+			if d.stopped {
+				break
+			}
+			continue
+		}
+		return request{index: i, payload: payload}, true
+	}
+	return request{}, false
+}
+
+// give queues r's frame for k.
+func (d *dispatch) give(k *kid, r request) {
+	off := len(k.out)
+	if r.frame != nil {
+		k.out = append(k.out, r.frame...)
+	} else {
+		var err error
+		if k.out, err = d.cfg.Framing.Append(k.out, r.payload); err != nil {
+			d.failed(r.index, err)
+			return
+		}
+	}
+	k.held = append(k.held, held{index: r.index, attempt: r.attempt, off: off, end: len(k.out)})
+	k.given++
+	d.p.stats.PerKid[k.slot-1]++
+}
+
+// failed reports a request that will get no reply.
+func (d *dispatch) failed(index int, err error) {
+	d.p.stats.Errors++
+	err = &RequestError{Index: index, Err: err}
+	if d.cfg.Mode.oneToOne() {
+		d.deliver(index, nil, 0, err)
+		return
+	}
+	d.emit(Reply{Index: index}, err)
+}
+
+// deliver yields the reply to request index, in input order if asked.
+func (d *dispatch) deliver(index int, data []byte, kid int, err error) {
+	if d.cfg.Mode != Ordered {
+		d.emit(Reply{Data: data, Index: index, Kid: kid}, err)
+		return
+	}
+	if index != d.emitted {
+		s := &d.order[index%len(d.order)]
+		s.full, s.data, s.kid, s.err = true, append(s.data[:0], data...), kid, err
+		return
+	}
+	d.emit(Reply{Data: data, Index: index, Kid: kid}, err)
+	d.emitted++
+	for !d.stopped {
+		s := &d.order[d.emitted%len(d.order)]
+		if !s.full {
+			break
+		}
+		s.full = false
+		d.emit(Reply{Data: s.data, Index: d.emitted, Kid: s.kid}, s.err)
+		d.emitted++
+	}
+}
+
+// startKids fills empty slots while there is work for them.
+func (d *dispatch) startKids() {
+	want := 0
+	switch {
+	case !d.eof:
+		want = len(d.kids)
+	case len(d.retry) > 0:
+		want = min(len(d.retry), len(d.kids))
+		for _, k := range d.kids {
+			if d.accepting(k) {
+				want--
+			}
+		}
+	}
+	for slot, k := range d.kids {
+		if want <= 0 {
+			return
+		}
+		if k != nil {
+			continue
+		}
+		k, err := d.p.startKid(slot + 1)
+		if err != nil {
+			d.giveUp(err)
+			return
+		}
+		d.kids[slot] = k
+		want--
+	}
+}
+
+// closeInputs closes the request pipe of each kid that will get no more,
+// so that it finishes and exits.
+func (d *dispatch) closeInputs() {
+	noMore := (d.eof && len(d.retry) == 0) || d.cancelled || d.fatal != nil
+	for _, k := range d.kids {
+		if k == nil || !k.inOpen || k.unsent() > 0 {
+			continue
+		}
+		if noMore || !d.accepting(k) {
+			k.closeInput()
+		}
+	}
+}
+
+func (d *dispatch) finished() bool {
+	for _, k := range d.kids {
+		if k != nil {
+			return false
+		}
+	}
+	return (d.eof && len(d.retry) == 0) || d.cancelled || d.fatal != nil
+}
+
+// cancel stops feeding: requests not yet written are dropped (a frame
+// written in part is completed), and kids get a grace period to answer the
+// ones they hold.
+func (d *dispatch) cancel() {
+	d.cancelled = true
+	d.graceEnd = time.Now().Add(stopGrace)
+	d.retry = nil
+	for _, k := range d.kids {
+		if k == nil {
+			continue
+		}
+		for i, h := range k.held {
+			if h.off >= k.written {
+				k.held = k.held[:i]
+				k.out = k.out[:h.off]
+				break
+			}
+		}
+	}
+}
+
+// giveUp ends the run after a failure that more kids would not cure.
+func (d *dispatch) giveUp(err error) {
+	if d.fatal != nil {
+		return
+	}
+	d.fatal = err
+	for _, r := range d.retry {
+		d.failed(r.index, err)
+	}
+	d.retry = nil
+}
+
+// poll waits for any kid's pipe to be ready and handles what is.
+func (d *dispatch) poll() {
+	d.fds, d.owners = d.fds[:0], d.owners[:0]
+	add := func(k *kid, fd int, events int16) {
+		d.fds = append(d.fds, unix.PollFd{Fd: int32(fd), Events: events})
+		d.owners = append(d.owners, k)
+	}
+	add(nil, d.wake[0], unix.POLLIN)
+	for _, k := range d.kids {
+		if k == nil {
+			continue
+		}
+		if k.inOpen && k.unsent() > 0 {
+			add(k, k.proc.stdin, unix.POLLOUT)
+		}
+		if !k.outEOF {
+			add(k, k.proc.stdout, unix.POLLIN)
+		}
+		if !k.errEOF {
+			add(k, k.proc.stderr, unix.POLLIN)
+		}
+		if !k.ackEOF {
+			add(k, k.proc.ack, unix.POLLIN)
+		}
+		if !k.exited {
+			add(k, k.proc.pidfd, unix.POLLIN)
+		}
+	}
+	n, err := unix.Poll(d.fds, d.pollTimeout())
+	if err != nil && err != unix.EINTR {
+		d.giveUp(fmt.Errorf("host: poll: %w", err))
+		for _, k := range d.kids {
+			if k != nil {
+				k.kill(err)
+			}
+		}
+	}
+	if n > 0 {
+		for i, fd := range d.fds {
+			if fd.Revents == 0 {
+				continue
+			}
+			k := d.owners[i]
+			if k == nil {
+				continue // the wake pipe: the loop sees ctx.Done
+			}
+			d.ready(k, int(fd.Fd), fd.Revents)
+			if d.stopped {
+				return
+			}
+		}
+	}
+	d.checkTimes()
+	for slot, k := range d.kids {
+		if k != nil && k.exited && k.outEOF && k.errEOF && k.ackEOF {
+			d.ended(k)
+			d.kids[slot] = nil
+			if d.stopped {
+				return
+			}
+		}
+	}
+}
+
+// ready handles one ready descriptor of kid k.
+func (d *dispatch) ready(k *kid, fd int, ev int16) {
+	switch {
+	case !k.live():
+	case fd == k.proc.stdin && k.inOpen:
+		if ev&(unix.POLLERR|unix.POLLHUP) != 0 {
+			k.broken = true
+			k.closeInput()
+			return
+		}
+		k.writeRequests()
+	case fd == k.proc.stdout && !k.outEOF:
+		k.readReplies(d.cfg.MaxFrame, d.cfg.ReplyFraming.Overhead())
+		d.cutReplies(k)
+	case fd == k.proc.stderr && !k.errEOF:
+		k.readStderr(d.cfg.Stderr)
+	case fd == k.proc.ack && !k.ackEOF:
+		k.readAcks()
+		if !d.cfg.Mode.oneToOne() {
+			d.finishedUpTo(k, k.done)
+		}
+	case fd == k.proc.pidfd:
+		k.exited = true
+	}
+}
+
+// cutReplies cuts the reply frames k has sent and hands them on.
+func (d *dispatch) cutReplies(k *kid) {
+	for k.inStart < k.inEnd || k.outEOF {
+		adv, frame, err := d.cfg.ReplyFraming.Split(k.in[k.inStart:k.inEnd], k.outEOF, d.cfg.MaxFrame)
+		if err != nil {
+			k.inStart = k.inEnd
+			k.kill(fmt.Errorf("%w: reply %w", ErrProtocol, err))
+			return
+		}
+		if adv == 0 {
+			return
+		}
+		k.inStart += adv
+		d.p.stats.Replies++
+		k.progress = time.Now()
+		if !d.cfg.Mode.oneToOne() {
+			d.emit(Reply{Data: frame, Index: -1, Kid: k.slot}, nil)
+		} else if len(k.held) == 0 {
+			k.kill(fmt.Errorf("%w: more replies than requests, but this mode needs exactly one reply per request", ErrProtocol))
+			return
+		} else {
+			h := k.held[0]
+			d.finishedUpTo(k, k.seq0+1)
+			d.deliver(h.index, frame, k.slot, nil)
+		}
+		if d.stopped {
+			return
+		}
+	}
+}
+
+// finishedUpTo drops the requests k finished, those before its number seq,
+// and trims their frames once they make up half the buffer.
+func (d *dispatch) finishedUpTo(k *kid, seq uint64) {
+	if seq <= k.seq0 {
+		return
+	}
+	n := min(int(seq-k.seq0), len(k.held))
+	k.held = k.held[n:]
+	k.seq0 += uint64(n)
+	keep := k.written
+	if len(k.held) > 0 {
+		keep = min(keep, k.held[0].off)
+	}
+	if keep > batchBytes && keep >= len(k.out)/2 {
+		k.out = k.out[:copy(k.out, k.out[keep:])]
+		k.written -= keep
+		for i := range k.held {
+			k.held[i].off -= keep
+			k.held[i].end -= keep
+		}
+	}
+}
+
+// ended deals with a kid whose process has exited and whose pipes are
+// drained: it reports a failure and sends on the requests it held.
+func (d *dispatch) ended(k *kid) {
+	if k.final && !d.cfg.Mode.oneToOne() {
+		d.finishedUpTo(k, k.done)
+	}
+	ke := k.reap(d.cfg.Mode.oneToOne())
+	if ke == nil || k.expired {
+		return
+	}
+	d.p.stats.Restarts++
+	// Which held requests did the guest see? Without its final report, any
+	// request that went into the pipe may have been.
+	seen := k.delivered
+	if !k.final {
+		seen = k.seq0
+		for _, h := range k.held {
+			if h.off < k.written {
+				seen++
+			}
+		}
+	}
+	var lost []request
+	for i, h := range k.held {
+		r := request{index: h.index, attempt: h.attempt, frame: k.out[h.off:h.end]}
+		if k.seq0+uint64(i) < seen {
+			ke.Lost = append(ke.Lost, h.index)
+			r.attempt++
+		}
+		lost = append(lost, r)
+	}
+	d.emit(Reply{Index: -1, Kid: k.slot}, ke)
+	for _, r := range lost {
+		if d.stopped {
+			return
+		}
+		switch {
+		case r.attempt == 0 && !d.cancelled && d.fatal == nil:
+			d.requeue(r) // never seen by the guest: just give it to another kid
+		case d.cfg.Mode.oneToOne() && r.attempt <= d.cfg.Retries && !errors.Is(ke, ErrTimeout) && !d.cancelled && d.fatal == nil:
+			d.requeue(r)
+		default:
+			d.failed(r.index, ke)
+		}
+	}
+	now := time.Now()
+	d.failures = append(d.failures, now)
+	for len(d.failures) > 0 && now.Sub(d.failures[0]) > time.Second {
+		d.failures = d.failures[1:]
+	}
+	if len(d.failures) > 2*len(d.kids)+2 {
+		d.giveUp(fmt.Errorf("%w: %d kid failures within a second, the last: %w", ErrKidsFailing, len(d.failures), ke))
+	}
+}
+
+func (d *dispatch) requeue(r request) {
+	r.frame = append([]byte(nil), r.frame...)
+	d.retry = append(d.retry, r)
+}
+
+// pollTimeout is how long poll may wait before a deadline needs a look.
+func (d *dispatch) pollTimeout() int {
+	var deadline time.Time
+	if d.cancelled {
+		deadline = d.graceEnd
+	}
+	if d.cfg.Timeout > 0 {
+		for _, k := range d.kids {
+			if k != nil && len(k.held) > 0 && !k.killed {
+				if t := k.progress.Add(backstop(d.cfg.Timeout)); deadline.IsZero() || t.Before(deadline) {
+					deadline = t
+				}
+			}
+		}
+	}
+	if deadline.IsZero() {
+		return -1
+	}
+	return max(0, int(time.Until(deadline).Milliseconds())+1)
+}
+
+// backstop is how long the parent waits for a kid that holds requests to
+// show progress before it kills the kid itself: the kid's own watchdog
+// should have acted long before.
+func backstop(timeout time.Duration) time.Duration { return 2*timeout + time.Second }
+
+// checkTimes kills kids past a deadline.
+func (d *dispatch) checkTimes() {
+	now := time.Now()
+	for _, k := range d.kids {
+		if k == nil || k.killed || k.exited {
+			continue
+		}
+		if d.cancelled && now.After(d.graceEnd) {
+			k.expired = true
+			k.kill(d.ctx.Err())
+		} else if d.cfg.Timeout > 0 && len(k.held) > 0 && now.Sub(k.progress) > backstop(d.cfg.Timeout) {
+			k.kill(ErrTimeout)
+		}
+	}
+}
+
+// shutdown kills and reaps every kid still running; it is the last thing a
+// run does, however it ends.
+func (d *dispatch) shutdown() {
+	for slot, k := range d.kids {
+		if k == nil {
+			continue
+		}
+		if !k.exited {
+			k.kill(errStopped)
+		}
+		k.reap(false)
+		d.kids[slot] = nil
+	}
+	unix.Close(d.wake[0])
+	unix.Close(d.wake[1])
+}
+
+var errStopped = errors.New("host: run stopped")

@@ -1,0 +1,200 @@
+package host
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"wasmpool/abi"
+	"wasmpool/frames"
+)
+
+// ackSize is the size of one progress report a kid sends its parent on the
+// ack pipe: two little-endian uint64 counts of request frames, "done" (the
+// guest asked for more input after them, so they are handled and their
+// replies written) and "delivered" (handed to the guest, maybe not handled).
+const ackSize = 16
+
+// feed is the guest's stdin inside a kid. It reads the request pipe into a
+// buffer of its own and hands the guest whole frames, so that it always
+// knows which requests the guest has finished: when a guest asks for more
+// input, it has handled all it was given (the flush-before-read rule). It
+// reports that progress on the ack pipe before every blocking read and at
+// exit, and lets a watchdog time each request.
+type feed struct {
+	in  io.Reader
+	ack io.Writer
+	f   frames.Framing
+
+	buf        []byte
+	start, end int
+	eof        bool
+	partial    int  // bytes of a frame larger than the guest's buffer still to hand over
+	oneAtATime bool // hand over one frame per read, so each is timed alone
+
+	mu        sync.Mutex
+	done      uint64
+	delivered uint64
+	sent      [2]uint64 // the counts last reported
+	busySince time.Time
+	busy      bool // the guest holds a request it has not finished
+}
+
+func newFeed(in io.Reader, ack io.Writer, f frames.Framing, oneAtATime bool) *feed {
+	return &feed{in: in, ack: ack, f: f, buf: make([]byte, 64<<10), oneAtATime: oneAtATime}
+}
+
+// Read is called by the guest (through wazero's fd_read) for more requests.
+func (fd *feed) Read(p []byte) (int, error) {
+	fd.mu.Lock()
+	if fd.partial == 0 {
+		fd.done = fd.delivered
+	}
+	fd.busy = false
+	fd.mu.Unlock()
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for fd.start == fd.end || (fd.partial == 0 && !fd.complete()) {
+		if fd.eof {
+			if fd.start == fd.end {
+				fd.sendAck()
+				return 0, io.EOF
+			}
+			break // a final unterminated or truncated frame: the guest judges it
+		}
+		fd.sendAck() // before blocking: the parent learns what is done
+		if err := fd.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := fd.handOver(p)
+	if fd.oneAtATime {
+		fd.sendAck() // timed requests are slow ones: report each, so the parent sees progress
+	}
+	fd.mu.Lock()
+	fd.busy = fd.delivered > fd.done || fd.partial > 0
+	fd.busySince = time.Now()
+	fd.mu.Unlock()
+	return n, nil
+}
+
+// complete reports whether the buffer starts with a whole frame.
+func (fd *feed) complete() bool {
+	adv, _, err := fd.f.Split(fd.buf[fd.start:fd.end], false, 0)
+	return adv > 0 || err != nil
+}
+
+// handOver copies whole frames (or the next piece of one too large for p)
+// into p and counts them.
+func (fd *feed) handOver(p []byte) int {
+	n := 0
+	if fd.partial > 0 {
+		n = copy(p, fd.buf[fd.start:min(fd.end, fd.start+fd.partial)])
+		fd.start += n
+		fd.partial -= n
+		if fd.partial == 0 {
+			fd.count(1)
+		}
+		return n
+	}
+	frames := uint64(0)
+	for fd.start < fd.end {
+		adv, _, err := fd.f.Split(fd.buf[fd.start:fd.end], fd.eof, 0)
+		if err != nil || adv == 0 {
+			adv = fd.end - fd.start // not a whole frame: pass the bytes on as they are
+		}
+		if adv > len(p)-n {
+			if n == 0 { // a frame larger than the guest's buffer: hand it over in pieces
+				n = copy(p, fd.buf[fd.start:fd.start+adv])
+				fd.start += n
+				fd.partial = adv - n
+			}
+			break
+		}
+		n += copy(p[n:], fd.buf[fd.start:fd.start+adv])
+		fd.start += adv
+		frames++
+		if fd.oneAtATime {
+			break
+		}
+	}
+	fd.count(frames)
+	return n
+}
+
+func (fd *feed) count(frames uint64) {
+	fd.mu.Lock()
+	fd.delivered += frames
+	fd.mu.Unlock()
+}
+
+// fill reads more of the request pipe, growing the buffer for a large frame.
+func (fd *feed) fill() error {
+	if fd.start > 0 {
+		fd.end = copy(fd.buf, fd.buf[fd.start:fd.end])
+		fd.start = 0
+	}
+	if fd.end == len(fd.buf) {
+		fd.buf = append(fd.buf, make([]byte, len(fd.buf))...)
+	}
+	n, err := fd.in.Read(fd.buf[fd.end:])
+	fd.end += n
+	if errors.Is(err, io.EOF) {
+		fd.eof = true
+		return nil
+	}
+	return err
+}
+
+// sendAck reports progress to the parent if there is news.
+func (fd *feed) sendAck() {
+	fd.mu.Lock()
+	now := [2]uint64{fd.done, fd.delivered}
+	news := now != fd.sent
+	fd.sent = now
+	fd.mu.Unlock()
+	if news {
+		writeAck(fd.ack, now[0], now[1])
+	}
+}
+
+// finalAck marks the last report of a kid, sent as it exits: without it
+// the parent cannot trust that the counts are up to date.
+const finalAck = 1 << 63
+
+// finish sends the final counts: at exit, the guest finished with the
+// requests it asked past, and may have been working on the rest.
+func (fd *feed) finish() {
+	fd.mu.Lock()
+	done, delivered := fd.done, fd.delivered
+	fd.mu.Unlock()
+	writeAck(fd.ack, done, delivered|finalAck)
+}
+
+func writeAck(w io.Writer, done, delivered uint64) {
+	var b [ackSize]byte
+	binary.LittleEndian.PutUint64(b[:8], done)
+	binary.LittleEndian.PutUint64(b[8:], delivered)
+	w.Write(b[:])
+}
+
+// watch ends the kid when the guest holds one request longer than limit.
+func (fd *feed) watch(limit time.Duration) {
+	tick := max(limit/20, time.Millisecond)
+	for range time.Tick(tick) {
+		fd.mu.Lock()
+		late := fd.busy && time.Since(fd.busySince) > limit
+		n := fd.done + 1
+		fd.mu.Unlock()
+		if late {
+			fd.finish()
+			fmt.Fprintf(os.Stderr, "wasmpool: request %d of this kid took longer than %v\n", n, limit)
+			os.Exit(abi.ExitTimeout)
+		}
+	}
+}

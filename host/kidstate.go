@@ -1,0 +1,271 @@
+package host
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"wasmpool/abi"
+)
+
+// held is a request given to a kid and not yet finished.
+type held struct {
+	index    int
+	attempt  int // earlier kids that died while they held it
+	off, end int // its frame in kid.out
+}
+
+// kid is the parent's state for one kid process.
+type kid struct {
+	slot int // from 1
+	proc *process
+	pid  int
+
+	// Requests: out holds the frames given to the kid from held[0] on
+	// (earlier ones are trimmed); out[:written] has gone into the pipe.
+	out     []byte
+	written int
+	held    []held
+	seq0    uint64 // the kid's own number of held[0], counting from 0
+	given   int    // requests given over the kid's life
+	inOpen  bool   // the request pipe is open
+	broken  bool   // the kid stopped reading (EPIPE)
+
+	// Replies.
+	in            []byte
+	inStart, inEnd int
+
+	// Progress reports (see feed).
+	ack             [ackSize]byte
+	ackN            int
+	done, delivered uint64
+	final           bool // the kid's last report arrived
+	progress        time.Time
+
+	outEOF, errEOF, ackEOF, exited bool
+
+	stderr  []byte   // a partial stderr line
+	tail    []string // the last stderr lines
+	trap    string
+	fault   error // why the pool stopped this kid
+	killed  bool  // the pool sent SIGKILL
+	expired bool  // killed at the end of a cancelled run's grace period
+}
+
+const (
+	replyBuffer = 256 << 10
+	tailLines   = 16
+	maxLine     = 4 << 10
+)
+
+func newKid(slot int, proc *process) *kid {
+	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer), progress: time.Now()}
+}
+
+func (k *kid) unsent() int { return len(k.out) - k.written }
+
+func (k *kid) live() bool { return k.proc != nil }
+
+// writeRequests writes what it can of the queued frames without blocking.
+func (k *kid) writeRequests() {
+	for k.unsent() > 0 && k.inOpen {
+		n, err := unix.Write(k.proc.stdin, k.out[k.written:])
+		if n > 0 {
+			k.written += n
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return
+		case err != nil: // EPIPE: the guest exited or closed stdin
+			k.broken = true
+			k.closeInput()
+			return
+		}
+	}
+}
+
+func (k *kid) closeInput() {
+	if k.inOpen {
+		unix.Close(k.proc.stdin)
+		k.inOpen = false
+	}
+}
+
+// readReplies reads what the reply pipe holds; frames are cut by the caller.
+func (k *kid) readReplies(maxFrame, overhead int) {
+	if k.inStart > 0 && (k.inStart == k.inEnd || k.inEnd == len(k.in)) {
+		k.inEnd = copy(k.in, k.in[k.inStart:k.inEnd])
+		k.inStart = 0
+	}
+	if k.inEnd == len(k.in) { // a frame larger than the buffer: grow, up to the limit
+		size := min(2*len(k.in), maxFrame+overhead+1)
+		if size <= len(k.in) {
+			size = len(k.in) + 1
+		}
+		k.in = append(k.in[:k.inEnd], make([]byte, size-k.inEnd)...)
+	}
+	for {
+		n, err := unix.Read(k.proc.stdout, k.in[k.inEnd:])
+		if err == unix.EINTR {
+			continue
+		}
+		if n > 0 {
+			k.inEnd += n
+		} else if err != unix.EAGAIN {
+			k.outEOF = true
+			unix.Close(k.proc.stdout)
+		}
+		return
+	}
+}
+
+// readAcks reads the kid's progress reports and keeps the latest.
+func (k *kid) readAcks() {
+	var buf [64 * ackSize]byte
+	for {
+		n, err := unix.Read(k.proc.ack, buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 {
+			if err != unix.EAGAIN {
+				k.ackEOF = true
+				unix.Close(k.proc.ack)
+			}
+			return
+		}
+		for b := buf[:n]; len(b) > 0; {
+			c := copy(k.ack[k.ackN:], b)
+			b = b[c:]
+			k.ackN += c
+			if k.ackN == ackSize {
+				k.ackN = 0
+				k.done = binary.LittleEndian.Uint64(k.ack[:8])
+				d := binary.LittleEndian.Uint64(k.ack[8:])
+				k.final = d&finalAck != 0
+				k.delivered = d &^ finalAck
+				k.progress = time.Now()
+			}
+		}
+		if n < len(buf) {
+			return
+		}
+	}
+}
+
+// readStderr forwards the kid's stderr lines to w with the kid's number in
+// front, and keeps the last ones for error reports.
+func (k *kid) readStderr(w io.Writer) {
+	var buf [16 << 10]byte
+	n, err := unix.Read(k.proc.stderr, buf[:])
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return
+	}
+	if n <= 0 {
+		k.errEOF = true
+		unix.Close(k.proc.stderr)
+		if len(k.stderr) > 0 {
+			k.line(w, k.stderr)
+			k.stderr = k.stderr[:0]
+		}
+		return
+	}
+	data := buf[:n]
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			k.stderr = append(k.stderr, data...)
+			if len(k.stderr) > maxLine {
+				k.line(w, k.stderr)
+				k.stderr = k.stderr[:0]
+			}
+			return
+		}
+		line := data[:i]
+		if len(k.stderr) > 0 {
+			line = append(k.stderr, line...)
+		}
+		k.line(w, line)
+		k.stderr = k.stderr[:0]
+		data = data[i+1:]
+	}
+}
+
+func (k *kid) line(w io.Writer, line []byte) {
+	fmt.Fprintf(w, "kid %d: %s\n", k.slot, line)
+	s := string(line)
+	if t, ok := strings.CutPrefix(s, abi.TrapPrefix); ok {
+		k.trap = t
+	}
+	if len(s) > 512 {
+		s = s[:512] + "…"
+	}
+	if len(k.tail) == tailLines {
+		k.tail = append(k.tail[:0], k.tail[1:]...)
+	}
+	k.tail = append(k.tail, s)
+}
+
+// kill stops the kid for a reason the pool found.
+func (k *kid) kill(why error) {
+	if k.fault == nil {
+		k.fault = why
+	}
+	if !k.killed && !k.exited {
+		k.proc.proc.Signal(syscall.SIGKILL)
+		k.killed = true
+	}
+	k.closeInput()
+}
+
+// reap collects the exited kid's status and releases its descriptors. It
+// returns the kid's error, or nil if it ended cleanly: exit 0, after the
+// pool closed its input, holding nothing.
+func (k *kid) reap(oneToOne bool) *KidError {
+	k.closeInput()
+	for _, fd := range []struct {
+		open bool
+		fd   int
+	}{{!k.outEOF, k.proc.stdout}, {!k.errEOF, k.proc.stderr}, {!k.ackEOF, k.proc.ack}, {true, k.proc.pidfd}} {
+		if fd.open {
+			unix.Close(fd.fd)
+		}
+	}
+	state, err := k.proc.proc.Wait()
+	k.proc = nil
+	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: -1, Trap: k.trap, Stderr: k.tail, Err: k.fault}
+	if err != nil {
+		ke.Err = errors.Join(ke.Err, err)
+		return ke
+	}
+	ws := state.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		ke.Signal = ws.Signal().String()
+	default:
+		ke.ExitCode = ws.ExitStatus()
+	}
+	if ke.ExitCode == abi.ExitTimeout && ke.Err == nil {
+		ke.Err = ErrTimeout
+	}
+	if ke.ExitCode == 0 && ke.Err == nil && !k.broken && len(k.held) == 0 {
+		return nil
+	}
+	if ke.ExitCode == 0 && ke.Err == nil && len(k.held) > 0 {
+		if oneToOne {
+			ke.Err = fmt.Errorf("%w: exited with %d request(s) unanswered, but this mode needs exactly one reply per request", ErrProtocol, len(k.held))
+		} else {
+			ke.Err = fmt.Errorf("exited before it finished %d request(s)", len(k.held))
+		}
+	}
+	return ke
+}

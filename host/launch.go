@@ -1,0 +1,112 @@
+package host
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"wasmpool/abi"
+)
+
+// process is a running kid as the parent sees it: three non-blocking pipe
+// ends and a pidfd that becomes readable when the kid exits.
+type process struct {
+	proc   *os.Process
+	stdin  int // the kid's requests; the parent writes
+	stdout int // the kid's replies; the parent reads
+	stderr int
+	ack    int // the kid's progress reports (see feed); the parent reads
+	pidfd  int
+}
+
+// launch is the seam through which kids are started: how to start one and
+// get its pipes. Today it re-executes this binary; a remote launcher (ssh)
+// would fit here without touching the dispatch loop.
+var launch = launchLocal
+
+// maxSpec is the kernel's limit on one environment string (MAX_ARG_STRLEN).
+const maxSpec = 32 * 4096
+
+// launchLocal re-executes this program's binary in kid mode.
+func launchLocal(spec kidSpec, pipeSize int) (*process, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("host: finding this program's binary to re-execute: %w", err)
+	}
+	js, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	if len(js) > maxSpec {
+		return nil, fmt.Errorf("%w: the guest's args, env and dirs take %d bytes, more than the %d an exec allows", ErrConfig, len(js), maxSpec)
+	}
+	var fds [8]int // stdin r/w, stdout r/w, stderr r/w, ack r/w
+	for i := 0; i < 4; i++ {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			closeAll(fds[:2*i])
+			return nil, fmt.Errorf("host: pipe: %w", err)
+		}
+		fds[2*i], fds[2*i+1] = p[0], p[1]
+	}
+	kidIn, parentIn := fds[0], fds[1]
+	parentOut, kidOut := fds[2], fds[3]
+	parentErr, kidErr := fds[4], fds[5]
+	parentAck, kidAck := fds[6], fds[7]
+	parent := []int{parentIn, parentOut, parentErr, parentAck}
+	// Best effort: the kernel caps unprivileged pipes at fs.pipe-max-size.
+	unix.FcntlInt(uintptr(parentIn), unix.F_SETPIPE_SZ, pipeSize)
+	unix.FcntlInt(uintptr(parentOut), unix.F_SETPIPE_SZ, pipeSize)
+	for _, fd := range parent {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			closeAll(fds[:])
+			return nil, fmt.Errorf("host: pipe: %w", err)
+		}
+	}
+	files := []*os.File{
+		os.NewFile(uintptr(kidIn), "kid-stdin"), os.NewFile(uintptr(kidOut), "kid-stdout"),
+		os.NewFile(uintptr(kidErr), "kid-stderr"), os.NewFile(uintptr(kidAck), "kid-ack"), // fd 3: ackFD
+	}
+	env := []string{abi.KidEnv + "=" + string(js)}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, abi.KidEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	proc, err := os.StartProcess(exe, []string{exe}, &os.ProcAttr{
+		Env:   env,
+		Files: files,
+		Sys: &syscall.SysProcAttr{
+			Pdeathsig: syscall.SIGKILL, // no orphan if the parent dies
+			Setpgid:   true,            // terminal signals go to the parent only
+		},
+	})
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		closeAll(parent)
+		return nil, fmt.Errorf("host: starting kid %d: %w", spec.Kid, err)
+	}
+	pidfd, err := unix.PidfdOpen(proc.Pid, 0)
+	if err != nil {
+		proc.Kill()
+		proc.Wait()
+		closeAll(parent)
+		return nil, fmt.Errorf("host: pidfd_open for kid %d: %w", spec.Kid, err)
+	}
+	unix.CloseOnExec(pidfd)
+	return &process{proc: proc, stdin: parentIn, stdout: parentOut, stderr: parentErr, ack: parentAck, pidfd: pidfd}, nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		if fd > 0 {
+			unix.Close(fd)
+		}
+	}
+}
