@@ -39,7 +39,7 @@ type kid struct {
 	broken  bool   // the kid stopped reading (EPIPE)
 
 	// Replies.
-	in            []byte
+	in             []byte
 	inStart, inEnd int
 
 	// Progress reports (see feed).
