@@ -58,6 +58,13 @@ type Config struct {
 	Module      string
 	ModuleBytes []byte
 
+	// Command, instead of a module, runs a native program as each kid:
+	// Command[0] is its path, the rest its arguments. It runs with the same
+	// pipes, framing and dispatch, but NOT sandboxed: it is for trusted
+	// filters and for measuring the pool against wasm kids. Args, Env, Dirs,
+	// MemoryLimit and Timeout do not apply to it.
+	Command []string
+
 	// Kids is the number of kid processes; 0 means one per CPU.
 	Kids int
 
@@ -137,8 +144,11 @@ func (c Config) normalize() (Config, error) {
 	bad := func(field, format string, args ...any) (Config, error) {
 		return c, fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
 	}
-	if c.Module == "" && c.ModuleBytes == nil {
+	if c.Module == "" && c.ModuleBytes == nil && len(c.Command) == 0 {
 		return bad("Module", "no module given")
+	}
+	if len(c.Command) > 0 && (c.Module != "" || c.ModuleBytes != nil) {
+		return bad("Command", "set either Module or Command, not both")
 	}
 	if c.Kids < 0 {
 		return bad("Kids", "%d is negative", c.Kids)

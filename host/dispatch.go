@@ -126,8 +126,22 @@ func (d *dispatch) feed() {
 			}
 		}
 		k.writeRequests()
+		d.forgetWritten(k)
 	}
 	d.rr++
+}
+
+// forgetWritten drops, for a native kid in Stream mode, the requests that
+// are in its pipe: it reports no progress, so holding them would only grow.
+func (d *dispatch) forgetWritten(k *kid) {
+	if !k.native || d.cfg.Mode.oneToOne() {
+		return
+	}
+	n := 0
+	for n < len(k.held) && k.held[n].end <= k.written {
+		n++
+	}
+	d.finishedUpTo(k, k.seq0+uint64(n))
 }
 
 // take returns the next request: a retry first, then a new one.
@@ -375,6 +389,7 @@ func (d *dispatch) ready(k *kid, fd int, ev int16) {
 			return
 		}
 		k.writeRequests()
+		d.forgetWritten(k)
 	case fd == k.proc.stdout && !k.outEOF:
 		k.readReplies(d.cfg.MaxFrame, d.cfg.ReplyFraming.Overhead())
 		d.cutReplies(k)

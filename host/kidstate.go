@@ -47,6 +47,7 @@ type kid struct {
 	ackN            int
 	done, delivered uint64
 	final           bool // the kid's last report arrived
+	native          bool // a Command kid: it sends no reports
 	progress        time.Time
 
 	outEOF, errEOF, ackEOF, exited bool

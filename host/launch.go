@@ -44,6 +44,23 @@ func launchLocal(spec kidSpec, pipeSize int) (*process, error) {
 	if len(js) > maxSpec {
 		return nil, fmt.Errorf("%w: the guest's args, env and dirs take %d bytes, more than the %d an exec allows", ErrConfig, len(js), maxSpec)
 	}
+	env := []string{abi.KidEnv + "=" + string(js)}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, abi.KidEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return start(exe, []string{exe}, env, spec.Kid, pipeSize)
+}
+
+// launchCommand starts a native program as kid number slot.
+func launchCommand(argv []string, slot, pipeSize int) (*process, error) {
+	return start(argv[0], argv, os.Environ(), slot, pipeSize)
+}
+
+// start starts a kid process with its four pipes: stdin, stdout, stderr and
+// the ack pipe as fd 3.
+func start(path string, argv, env []string, slot, pipeSize int) (*process, error) {
 	var fds [8]int // stdin r/w, stdout r/w, stderr r/w, ack r/w
 	for i := 0; i < 4; i++ {
 		var p [2]int
@@ -71,13 +88,7 @@ func launchLocal(spec kidSpec, pipeSize int) (*process, error) {
 		os.NewFile(uintptr(kidIn), "kid-stdin"), os.NewFile(uintptr(kidOut), "kid-stdout"),
 		os.NewFile(uintptr(kidErr), "kid-stderr"), os.NewFile(uintptr(kidAck), "kid-ack"), // fd 3: ackFD
 	}
-	env := []string{abi.KidEnv + "=" + string(js)}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, abi.KidEnv+"=") {
-			env = append(env, kv)
-		}
-	}
-	proc, err := os.StartProcess(exe, []string{exe}, &os.ProcAttr{
+	proc, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   env,
 		Files: files,
 		Sys: &syscall.SysProcAttr{
@@ -90,14 +101,14 @@ func launchLocal(spec kidSpec, pipeSize int) (*process, error) {
 	}
 	if err != nil {
 		closeAll(parent)
-		return nil, fmt.Errorf("host: starting kid %d: %w", spec.Kid, err)
+		return nil, fmt.Errorf("host: starting kid %d: %w", slot, err)
 	}
 	pidfd, err := unix.PidfdOpen(proc.Pid, 0)
 	if err != nil {
 		proc.Kill()
 		proc.Wait()
 		closeAll(parent)
-		return nil, fmt.Errorf("host: pidfd_open for kid %d: %w", spec.Kid, err)
+		return nil, fmt.Errorf("host: pidfd_open for kid %d: %w", slot, err)
 	}
 	unix.CloseOnExec(pidfd)
 	return &process{proc: proc, stdin: parentIn, stdout: parentOut, stderr: parentErr, ack: parentAck, pidfd: pidfd}, nil

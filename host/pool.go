@@ -57,11 +57,12 @@ func New(ctx context.Context, cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod, err := compile(ctx, cfg)
-	if err != nil {
-		return nil, err
+	p := &Pool{cfg: cfg}
+	if len(cfg.Command) == 0 {
+		if p.mod, err = compile(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
-	p := &Pool{cfg: cfg, mod: mod}
 	for slot := 1; slot <= cfg.Kids; slot++ {
 		k, err := p.startKid(slot)
 		if err != nil {
@@ -89,6 +90,15 @@ func (p *Pool) startKid(slot int) (*kid, error) {
 		Dirs:        p.cfg.Dirs,
 		Framing:     p.cfg.Framing.String(),
 		Timeout:     int64(p.cfg.Timeout),
+	}
+	if len(p.cfg.Command) > 0 {
+		proc, err := launchCommand(p.cfg.Command, slot, p.cfg.PipeSize)
+		if err != nil {
+			return nil, err
+		}
+		k := newKid(slot, proc)
+		k.native = true
+		return k, nil
 	}
 	proc, err := launch(spec, p.cfg.PipeSize)
 	if err != nil {
