@@ -142,8 +142,9 @@ func (f Framing) terminator() byte {
 
 // Append appends payload as one frame to dst and returns the extended
 // buffer. A lines or zero payload that contains its terminator is refused
-// with [ErrTerminator], a fixed payload of the wrong size with [ErrSize];
-// dst is then returned unchanged.
+// with [ErrTerminator], a fixed payload of the wrong size with [ErrSize],
+// an invalid framing (Fixed(0)) with [ErrFraming]; dst is then returned
+// unchanged.
 func (f Framing) Append(dst, payload []byte) ([]byte, error) {
 	switch f.kind {
 	case kindLines, kindZero:
@@ -157,6 +158,9 @@ func (f Framing) Append(dst, payload []byte) ([]byte, error) {
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(len(payload)))
 		return append(dst, payload...), nil
 	default:
+		if err := f.Validate(); err != nil {
+			return dst, err
+		}
 		if len(payload) != f.size {
 			return dst, fmt.Errorf("%w: %d bytes for %s", ErrSize, len(payload), f)
 		}
