@@ -50,6 +50,14 @@
 // codes below for failures of the kid itself. They sit in the range that
 // shells reserve for their own failures, so guests rarely collide with them.
 //
+// # Self-description
+//
+// A module may describe itself in a custom section named [CustomSection]:
+// its framings, whether it replies once per request, and the directories
+// and environment variables it needs. Hosts use the declarations as
+// defaults and never as grants; the format, and how to emit it from Go, C
+// and Rust, is specified on [Section] (section.go).
+//
 // # Limits
 //
 // [DefaultMaxFrame] bounds the size of one frame, request or reply, unless
