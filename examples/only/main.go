@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	dir := fl.Arg(0)
 	root, err := filepath.Abs(dir)
+	if err == nil {
+		root, err = filepath.EvalSymlinks(root) // follow DIR itself if it is a link
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "only: %v\n", err)
 		return 1
