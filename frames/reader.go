@@ -19,8 +19,9 @@ type Reader struct {
 	start    int // first unconsumed byte of buf
 	end      int // end of the data in buf
 	frame    []byte
-	n        int // frames returned so far
-	err      error
+	n        int   // frames returned so far
+	err      error // sticky: io.EOF at the end, or the error Scan stopped on
+	readErr  error // a read error not yet reported: frames before it come first
 	eof      bool
 }
 
@@ -62,14 +63,20 @@ func (r *Reader) Scan() bool {
 			r.err = io.EOF
 			return false
 		}
-		if r.fill(); r.err != nil {
+		if r.readErr != nil {
+			// The complete frames read before the error were returned; a
+			// partial one is dropped, the stream did not end there.
+			r.err = r.readErr
 			return false
 		}
+		r.fill()
 	}
 }
 
 // fill reads more data, after moving the unconsumed bytes to the front of
-// the buffer or growing it.
+// the buffer or growing it. A read error is kept in readErr, so that Scan
+// first returns the complete frames that came with or before it, as the
+// io.Reader contract asks.
 func (r *Reader) fill() {
 	if r.start > 0 {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
@@ -91,7 +98,7 @@ func (r *Reader) fill() {
 			if errors.Is(err, io.EOF) {
 				r.eof = true
 			} else {
-				r.err = err
+				r.readErr = err
 			}
 			return
 		}
@@ -99,7 +106,7 @@ func (r *Reader) fill() {
 			return
 		}
 		if empty == 100 {
-			r.err = io.ErrNoProgress
+			r.readErr = io.ErrNoProgress
 			return
 		}
 	}
