@@ -1,0 +1,26 @@
+/* echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
+ * names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults to
+ * REQUESTS). It replies to each request with the same bytes, and fails the
+ * request "wasmpool:fail" with a handler error. */
+#include "wasmpool.h"
+
+static int echo(const unsigned char *req, size_t len, wp_replies *w, void *arg) {
+	(void)arg;
+	if (len == 13 && memcmp(req, "wasmpool:fail", 13) == 0) return wp_fail(w, "echo: asked to fail");
+	return wp_reply(w, req, len);
+}
+
+int main(int argc, char **argv) {
+	wp_options opt;
+	wp_framing replies;
+	opt.requests = wp_framing_lines();
+	opt.replies = NULL;
+	opt.max_frame = 0;
+	if (argc > 1 && wp_parse_framing(argv[1], &opt.requests) != 0) wp_die("echo: bad request framing");
+	if (argc > 2) {
+		if (wp_parse_framing(argv[2], &replies) != 0) wp_die("echo: bad reply framing");
+		opt.replies = &replies;
+	}
+	wp_serve_options(&opt, echo, NULL);
+	return 0;
+}

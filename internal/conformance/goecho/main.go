@@ -1,0 +1,41 @@
+// Command goecho is the Go conformance guest. Usage: goecho [REQUESTS
+// [REPLIES]] with framing names (lines, zero, lenpfx, fixed:N; lines by
+// default, REPLIES defaults to REQUESTS). It replies to each request with
+// the same bytes, and fails the request "wasmpool:fail" with a handler
+// error. Build it with GOOS=wasip1 GOARCH=wasm go build.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"wasmpool/frames"
+	"wasmpool/guest"
+)
+
+func main() {
+	var opt guest.Options
+	if len(os.Args) > 1 {
+		f, err := frames.Parse(os.Args[1])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "guest: echo: %v\n", err)
+			os.Exit(1)
+		}
+		opt.Requests = f
+	}
+	if len(os.Args) > 2 {
+		f, err := frames.Parse(os.Args[2])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "guest: echo: %v\n", err)
+			os.Exit(1)
+		}
+		opt.Replies = &f
+	}
+	guest.ServeOptions(opt, func(req []byte, w *guest.Replies) error {
+		if string(req) == "wasmpool:fail" {
+			return errors.New("echo: asked to fail")
+		}
+		return w.Reply(req)
+	})
+}

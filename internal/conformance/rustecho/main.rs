@@ -1,0 +1,31 @@
+//! echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
+//! names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults
+//! to REQUESTS). It replies to each request with the same bytes, and fails
+//! the request "wasmpool:fail" with a handler error.
+
+use wasmpool::{serve_options, Error, Framing, Options, Replies};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let framing = |i: usize| match args.get(i) {
+        None => None,
+        Some(name) => match Framing::parse(name) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("guest: echo: {}", e);
+                std::process::exit(1)
+            }
+        },
+    };
+    let opt = Options {
+        requests: framing(1).unwrap_or(Framing::Lines),
+        replies: framing(2),
+        max_frame: 0,
+    };
+    serve_options(&opt, |req: &[u8], w: &mut Replies| {
+        if req == b"wasmpool:fail" {
+            return Err(Error::new("echo: asked to fail"));
+        }
+        w.reply(req)
+    });
+}
