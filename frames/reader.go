@@ -1,6 +1,7 @@
 package frames
 
 import (
+	"bytes"
 	"errors"
 	"io"
 
@@ -23,6 +24,10 @@ type Reader struct {
 	err      error // sticky: io.EOF at the end, or the error Scan stopped on
 	readErr  error // a read error not yet reported: frames before it come first
 	eof      bool
+	// clean counts the bytes after start known to hold no terminator
+	// (lines and zero), so that a long frame arriving in small reads is
+	// scanned once, not once per read.
+	clean int
 }
 
 // NewReader returns a Reader of frames in framing f from r, with the
@@ -48,7 +53,12 @@ func (r *Reader) Scan() bool {
 		return false
 	}
 	for {
-		adv, frame, err := r.f.Split(r.buf[r.start:r.end], r.eof, r.maxFrame)
+		data := r.buf[r.start:r.end]
+		if r.clean > 0 && r.stillPartial(data) {
+			r.fill()
+			continue
+		}
+		adv, frame, err := r.f.Split(data, r.eof, r.maxFrame)
 		if err != nil {
 			r.err = err
 			return false
@@ -57,7 +67,11 @@ func (r *Reader) Scan() bool {
 			r.start += adv
 			r.frame = frame
 			r.n++
+			r.clean = 0
 			return true
+		}
+		if r.f.kind == kindLines || r.f.kind == kindZero {
+			r.clean = len(data)
 		}
 		if r.eof {
 			r.err = io.EOF
@@ -73,6 +87,22 @@ func (r *Reader) Scan() bool {
 	}
 }
 
+// stillPartial reports whether data, a lines or zero frame that Split found
+// incomplete when it was r.clean bytes long, is still incomplete after a
+// read, without scanning the clean bytes again. When it is not sure (a
+// terminator came, the limit is passed, the stream ended or failed) it
+// returns false and Split decides.
+func (r *Reader) stillPartial(data []byte) bool {
+	if r.eof || r.readErr != nil || (r.maxFrame > 0 && len(data) > r.maxFrame) {
+		return false
+	}
+	if bytes.IndexByte(data[r.clean:], r.f.terminator()) >= 0 {
+		return false
+	}
+	r.clean = len(data)
+	return true
+}
+
 // fill reads more data, after moving the unconsumed bytes to the front of
 // the buffer or growing it. A read error is kept in readErr, so that Scan
 // first returns the complete frames that came with or before it, as the
@@ -84,8 +114,15 @@ func (r *Reader) fill() {
 	}
 	if r.end == len(r.buf) {
 		size := max(2*len(r.buf), initialBuffer)
-		if limit := r.maxFrame + abi.LenPfxHeader + 1; r.maxFrame > 0 && size > limit {
-			size = max(limit, len(r.buf)+1)
+		// Any frame the limit admits, with its header or terminator, fits
+		// in maxFrame+9 bytes, so the buffer need not grow past that (and a
+		// 1 GiB length header does not make it try). The bound is computed
+		// only when it does not overflow (SetMaxFrame(math.MaxInt)), and
+		// applied only when it still grows the buffer.
+		if r.maxFrame > 0 && r.maxFrame <= maxInt-abi.LenPfxHeader-1 {
+			if limit := r.maxFrame + abi.LenPfxHeader + 1; size > limit && limit > len(r.buf) {
+				size = limit
+			}
 		}
 		buf := make([]byte, size)
 		copy(buf, r.buf[:r.end])

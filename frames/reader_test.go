@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"wasmpool/frames"
 )
@@ -276,6 +278,41 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.bytes += n
 	return n, err
+}
+
+// A huge limit still grows the buffer geometrically, not byte by byte.
+func TestReaderHugeMaxFrame(t *testing.T) {
+	line := strings.Repeat("y", 4<<20)
+	for _, max := range []int{math.MaxInt, math.MaxInt - 8, math.MaxInt - 9, 1 << 40} {
+		c := &countingReader{r: strings.NewReader(line + "\n")}
+		r := frames.NewReader(c, frames.Lines)
+		r.SetMaxFrame(max)
+		if got, err := readAll(r); err != nil || len(got) != 1 || got[0] != line {
+			t.Fatalf("SetMaxFrame(%d): %d frames, %v", max, len(got), err)
+		}
+		if c.calls > 100 {
+			t.Errorf("SetMaxFrame(%d): %d reads for a 4 MiB line", max, c.calls)
+		}
+	}
+}
+
+// A long line that arrives one byte at a time is scanned once, not once
+// per read: reading it takes linear time.
+func TestReaderSlowLongLine(t *testing.T) {
+	line := strings.Repeat("q", 4<<20)
+	for _, f := range []frames.Framing{frames.Lines, frames.Zero} {
+		in, _ := f.Append(nil, []byte(line))
+		in, _ = f.Append(in, []byte("next"))
+		start := time.Now()
+		got, err := readAll(frames.NewReader(iotest.OneByteReader(bytes.NewReader(in)), f))
+		if err != nil || len(got) != 2 || got[0] != line || got[1] != "next" {
+			t.Fatalf("%v: %d frames, %v", f, len(got), err)
+		}
+		// Quadratic rescanning takes minutes here; linear takes tens of ms.
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%v: %v to read a 4 MiB line one byte at a time", f, d)
+		}
+	}
 }
 
 // endless is a stream of one repeated byte.
