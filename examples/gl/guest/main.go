@@ -1,0 +1,123 @@
+// Command guest is the gl filter: grl with indices. At start-up it reads a
+// list of paths, one per line; then each request is a 4-byte little-endian
+// index into that list (fixed:4 framing), and the reply is the same index
+// when the file it names contains the substring, or nothing.
+//
+//	guest -list FILE SUBSTRING
+//
+// Like grep -r, it does not follow symbolic links: a link gets no reply,
+// whatever it points to. A path that cannot be read gets a line on stderr
+// and no reply; an index outside the list is an error that stops the guest.
+//
+// Build it with GOOS=wasip1 GOARCH=wasm go build.
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"wasmpool/frames"
+	"wasmpool/guest"
+)
+
+func main() {
+	list := flag.String("list", "", "the `file` of paths, one per line")
+	flag.Parse()
+	if *list == "" || flag.NArg() != 1 || flag.Arg(0) == "" {
+		fmt.Fprintln(os.Stderr, "usage: gl -list FILE SUBSTRING (a non-empty substring to look for)")
+		os.Exit(2)
+	}
+	paths, err := readList(*list)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gl: %v\n", err)
+		os.Exit(1)
+	}
+	needle := []byte(flag.Arg(0))
+	buf := make([]byte, max(64<<10, 2*len(needle)))
+	guest.Serve(frames.Fixed(4), func(req []byte, w *guest.Replies) error {
+		i := binary.LittleEndian.Uint32(req)
+		if uint64(i) >= uint64(len(paths)) {
+			return fmt.Errorf("index %d is out of range: the list has %d paths", i, len(paths))
+		}
+		found, err := fileContains(paths[i], needle, buf)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gl: %v\n", err)
+			return nil
+		}
+		if found {
+			return w.Reply(req)
+		}
+		return nil
+	})
+}
+
+// readList reads the paths, one per line; a last line without a newline
+// counts.
+func readList(name string) ([]string, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"), nil
+}
+
+// fileContains reports whether the regular file name contains needle,
+// reading it through buf. Symbolic links are not followed: they contain
+// nothing.
+func fileContains(name string, needle, buf []byte) (bool, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return false, err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return false, nil
+	}
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%s: not a regular file (%v)", name, fi.Mode().Type())
+	}
+	// O_NOFOLLOW: a link swapped in after the Lstat is refused, not followed.
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	found, err := contains(f, needle, buf)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", name, err)
+	}
+	return found, nil
+}
+
+// contains reports whether r holds needle, reading it in chunks of buf
+// (longer than needle). The last len(needle)-1 bytes of a chunk are kept
+// before the next one, so a needle across two chunks is found.
+func contains(r io.Reader, needle, buf []byte) (bool, error) {
+	keep := 0
+	for {
+		n, err := r.Read(buf[keep:])
+		if n > 0 {
+			end := keep + n
+			if bytes.Contains(buf[:end], needle) {
+				return true, nil
+			}
+			keep = min(len(needle)-1, end)
+			copy(buf, buf[end-keep:end])
+		}
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
