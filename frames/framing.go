@@ -234,5 +234,9 @@ func tooLarge(n, maxFrame int) error {
 }
 
 func tooLarge64(n uint64, maxFrame int) error {
+	if maxFrame <= 0 || n <= uint64(maxFrame) {
+		// Under the limit, or no limit, but more than an int can hold.
+		return fmt.Errorf("%w: a length header of %d bytes does not fit in memory", ErrTooLarge, n)
+	}
 	return fmt.Errorf("%w: a length header of %d bytes, the limit is %d", ErrTooLarge, n, maxFrame)
 }

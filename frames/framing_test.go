@@ -362,3 +362,27 @@ func TestSplitHugeHeaderNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitErrorMessages(t *testing.T) {
+	tests := []struct {
+		f        frames.Framing
+		data     string
+		maxFrame int
+		want     string
+	}{
+		{frames.LenPfx, lenpfx(1 << 30), 1 << 20, "frames: frame too large: a length header of 1073741824 bytes, the limit is 1048576"},
+		{frames.LenPfx, lenpfx(math.MaxUint64), 0, "frames: frame too large: a length header of 18446744073709551615 bytes does not fit in memory"},
+		{frames.LenPfx, lenpfx(math.MaxUint64), math.MaxInt, fmt.Sprintf("frames: frame too large: a length header of 18446744073709551615 bytes, the limit is %d", math.MaxInt)},
+		{frames.LenPfx, "\x01\x02", 0, "frames: truncated frame at EOF: 2 of 8 length-header bytes"},
+		{frames.LenPfx, lenpfx(5) + "ab", 0, "frames: truncated frame at EOF: 2 of 5 payload bytes"},
+		{frames.Fixed(4), "ab", 0, "frames: truncated frame at EOF: 2 of 4 record bytes"},
+		{frames.Lines, "abcdef", 4, "frames: frame too large: 6 bytes or more, the limit is 4"},
+		{frames.Fixed(8), "", 4, "frames: frame too large: 8 bytes or more, the limit is 4"},
+	}
+	for _, tt := range tests {
+		_, _, err := tt.f.Split([]byte(tt.data), true, tt.maxFrame)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%v.Split(%q, true, %d) error = %v, want %q", tt.f, tt.data, tt.maxFrame, err, tt.want)
+		}
+	}
+}
