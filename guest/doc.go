@@ -12,8 +12,16 @@
 //
 // Serve reads requests from stdin and writes replies to stdout through one
 // buffer, flushed before every read of stdin (so a kid never holds a reply
-// the parent waits for) and at exit. A handler error is reported on stderr
-// with the request number and the program exits with status 1.
+// the parent waits for), when it passes 64 KiB, and at exit. A handler
+// error is reported on stderr with the request number and the program exits
+// with status 1; the replies made before it (or before a panic) are written
+// first.
+//
+// [ServeOptions] takes a reply framing that differs from the request
+// framing, and a request size limit:
+//
+//	replies := frames.LenPfx
+//	guest.ServeOptions(guest.Options{Requests: frames.Zero, Replies: &replies}, h)
 //
 // The same code runs natively (tests, or a native kid): [Run] takes any
 // reader and writer.

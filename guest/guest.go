@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +13,9 @@ import (
 // written through w are copied.
 type Handler func(req []byte, w *Replies) error
 
-// Replies writes reply frames in the reply framing.
+// Replies writes reply frames in the reply framing. Replies are buffered and
+// written before the next read of requests, when the buffer passes 64 KiB,
+// and when [Run] returns.
 type Replies struct {
 	f   frames.Framing
 	buf []byte
@@ -25,8 +28,9 @@ type Replies struct {
 const flushAt = 64 << 10
 
 // Reply writes one reply frame. It fails if p cannot be framed (a lines or
-// zero payload containing its terminator, a fixed payload of the wrong size)
-// or if writing to stdout failed.
+// zero payload containing its terminator, a fixed payload of the wrong size;
+// nothing is written and later replies are not affected) or if writing the
+// replies failed (then every later Reply fails too, and so does [Run]).
 func (w *Replies) Reply(p []byte) error {
 	if w.err != nil {
 		return w.err
@@ -42,12 +46,24 @@ func (w *Replies) Reply(p []byte) error {
 	return nil
 }
 
-// Flush writes the buffered replies.
+// Flush writes the buffered replies now. Handlers rarely need it: replies
+// are flushed before every read of requests.
 func (w *Replies) Flush() error {
 	if w.err != nil || len(w.buf) == 0 {
 		return w.err
 	}
-	_, w.err = w.w.Write(w.buf)
+	n, err := w.w.Write(w.buf)
+	if err == nil && n < len(w.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = fmt.Errorf("writing replies: %w", err)
+	}
+	if cap(w.buf) > 4*flushAt {
+		// One large reply grew the buffer: do not hold on to it, a guest's
+		// memory is capped.
+		w.buf = make([]byte, 0, flushAt)
+	}
 	w.buf = w.buf[:0]
 	return w.err
 }
@@ -65,41 +81,63 @@ func (fr flushingReader) Read(p []byte) (int, error) {
 	return fr.r.Read(p)
 }
 
-// Options tune [Run]. The zero value reads and replies in lines framing.
+// Options tune [Run]. The zero value reads and replies in lines framing,
+// with requests up to abi.DefaultMaxFrame bytes.
 type Options struct {
-	// Requests and Replies are the framings; Replies defaults to Requests
-	// when it is nil.
+	// Requests is the request framing.
 	Requests frames.Framing
-	Replies  *frames.Framing
-	// MaxFrame bounds a request's size; 0 means abi.DefaultMaxFrame.
+	// Replies is the reply framing; nil means the same as Requests.
+	Replies *frames.Framing
+	// MaxFrame bounds a request's size: 0 means abi.DefaultMaxFrame, a
+	// negative value no limit.
 	MaxFrame int
 }
 
 // Run reads request frames from r until EOF, calls h for each and writes
-// its replies to w. It returns nil at EOF, or the first error: a bad
-// request frame, a handler error (wrapped with the request number, counting
-// from 1) or a write error.
+// its replies to w. Replies are buffered, and flushed before every read of
+// r, so that a parent waiting for them never waits on the guest. Run
+// returns nil at EOF, or the first error: a bad request frame or a read
+// error (naming the request being read), a handler error (wrapped with the
+// request number, counting from 1) or a write error. The replies written
+// before an error, or before a panic in h, are flushed.
 func Run(r io.Reader, w io.Writer, opt Options, h Handler) error {
+	if h == nil {
+		return errors.New("nil Handler")
+	}
+	if err := opt.Requests.Validate(); err != nil {
+		return fmt.Errorf("Options.Requests: %w", err)
+	}
 	replyFraming := opt.Requests
 	if opt.Replies != nil {
 		replyFraming = *opt.Replies
-	}
-	if err := replyFraming.Validate(); err != nil {
-		return err
+		if err := replyFraming.Validate(); err != nil {
+			return fmt.Errorf("Options.Replies: %w", err)
+		}
 	}
 	out := &Replies{f: replyFraming, w: w, buf: make([]byte, 0, flushAt)}
 	in := frames.NewReader(flushingReader{r: r, w: out}, opt.Requests)
 	if opt.MaxFrame != 0 {
 		in.SetMaxFrame(opt.MaxFrame)
 	}
+	done := false
+	defer func() {
+		if !done {
+			// h panicked: write the replies it and its predecessors made,
+			// so the parent has every answer given before the crash. The
+			// panic goes on, with its own stack trace.
+			out.Flush()
+		}
+	}()
 	for in.Scan() {
 		if err := h(in.Bytes(), out); err != nil {
+			done = true
 			out.Flush()
 			return fmt.Errorf("request %d: %w", in.Count(), err)
 		}
 	}
+	done = true
 	if err := out.Flush(); err != nil {
-		return fmt.Errorf("writing replies: %w", err)
+		return err
 	}
 	if err := in.Err(); err != nil {
 		return fmt.Errorf("reading request %d: %w", in.Count()+1, err)

@@ -214,6 +214,54 @@ func TestRunInvalidOptions(t *testing.T) {
 		if !errors.Is(err, frames.ErrFraming) || called {
 			t.Errorf("Run(%+v) = %v (handler called: %v), want ErrFraming", opt, err, called)
 		}
+		field := "Options.Requests"
+		if opt.Replies != nil {
+			field = "Options.Replies"
+		}
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error %q does not name %s", err, field)
+		}
+	}
+	if err := guest.Run(strings.NewReader("a\n"), io.Discard, guest.Options{}, nil); err == nil {
+		t.Errorf("Run with a nil Handler succeeded")
+	}
+}
+
+func TestRunMaxFrame(t *testing.T) {
+	big := strings.Repeat("m", 100)
+	for _, tt := range []struct {
+		max int
+		ok  bool
+	}{{0, true}, {-1, true}, {100, true}, {99, false}} {
+		var out bytes.Buffer
+		err := guest.Run(strings.NewReader(big+"\n"), &out, guest.Options{MaxFrame: tt.max}, echo)
+		if tt.ok && (err != nil || out.String() != big+"\n") || !tt.ok && !errors.Is(err, frames.ErrTooLarge) {
+			t.Errorf("MaxFrame %d: Run = %v, output %d bytes", tt.max, err, out.Len())
+		}
+	}
+}
+
+// A panicking handler still delivers the replies made before the panic,
+// and the panic is not swallowed.
+func TestRunPanicFlushes(t *testing.T) {
+	var out bytes.Buffer
+	func() {
+		defer func() {
+			if p := recover(); p != "bang" {
+				t.Errorf("recovered %v, want the handler's panic", p)
+			}
+		}()
+		guest.Run(strings.NewReader("a\nb\nc\nd\n"), &out, guest.Options{}, func(req []byte, w *guest.Replies) error {
+			w.Reply(req)
+			if string(req) == "c" {
+				panic("bang")
+			}
+			return nil
+		})
+		t.Error("Run returned")
+	}()
+	if out.String() != "a\nb\nc\n" {
+		t.Errorf("output %q, want the replies made before the panic", out.String())
 	}
 }
 
@@ -435,7 +483,16 @@ func TestRunWriteError(t *testing.T) {
 	if !errors.Is(err, broken) {
 		t.Fatalf("Run = %v, want %v", err, broken)
 	}
+	// A writer that breaks the io.Writer contract: short write, no error.
+	err = guest.Run(strings.NewReader("a\n"), shortWriter{}, guest.Options{}, echo)
+	if !errors.Is(err, io.ErrShortWrite) {
+		t.Fatalf("Run = %v, want io.ErrShortWrite", err)
+	}
 }
+
+type shortWriter struct{}
+
+func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
 
 func TestRunReadError(t *testing.T) {
 	bad := errors.New("bad read")
