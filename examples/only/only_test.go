@@ -233,9 +233,12 @@ var generators = []generator{
 	}},
 	{".gz", func(rng *rand.Rand, _ int) []byte {
 		var buf bytes.Buffer
-		w := gzip.NewWriter(&buf)
-		w.Write(text(rng, rng.IntN(4000), words))
-		w.Close()
+		if gzipWriter == nil {
+			gzipWriter = gzip.NewWriter(&buf)
+		}
+		gzipWriter.Reset(&buf) // a new writer costs more than the compression
+		gzipWriter.Write(text(rng, rng.IntN(4000), words))
+		gzipWriter.Close()
 		return buf.Bytes()
 	}},
 	{".zip", func(rng *rand.Rand, _ int) []byte {
@@ -278,6 +281,8 @@ var generators = []generator{
 		return append(text(rng, 1+rng.IntN(100), words), "\xe6\x97"...)
 	}},
 }
+
+var gzipWriter *gzip.Writer
 
 // makeELF writes a bare ELF header: the class, byte order and type vary.
 func makeELF(rng *rand.Rand, _ int) []byte {
@@ -499,11 +504,20 @@ func TestClassify(t *testing.T) {
 	if len(refs) < 1000 {
 		t.Fatalf("the tree has %d entries, want ≥ 1000", len(refs))
 	}
+	// Paths the guest cannot read get no reply and a line on stderr each,
+	// and the kid goes on.
+	unreadable := []string{guestRoot + "/no such file", "/etc/passwd", guestRoot + "/a", guestRoot + "/../etc/passwd"}
+	requests := append(slices.Sorted(maps.Keys(refs)), unreadable...)
 	start := time.Now()
-	replies, stderr := runPool(t, root, []string{"-show"}, slices.Sorted(maps.Keys(refs)))
-	t.Logf("%d files classified in %v", len(replies), time.Since(start).Round(time.Millisecond))
-	if stderr != "" {
-		t.Errorf("guest stderr:\n%s", stderr)
+	replies, stderr := runPool(t, root, []string{"-show"}, requests)
+	t.Logf("%d requests, %d files classified in %v", len(requests), len(replies), time.Since(start).Round(time.Millisecond))
+	if lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); len(lines) != len(unreadable) {
+		t.Errorf("guest stderr has %d lines, want %d:\n%s", len(lines), len(unreadable), stderr)
+	}
+	for _, p := range unreadable {
+		if !strings.Contains(stderr, p) {
+			t.Errorf("guest stderr does not name %q:\n%s", p, stderr)
+		}
 	}
 	got := map[string][]string{}
 	for _, r := range replies {
@@ -564,9 +578,8 @@ func TestSelect(t *testing.T) {
 		anyOf, allOf, none []string
 	}{
 		{args: []string{"-any", "png,jpeg,symlink", "-not", "empty"}, anyOf: []string{"png", "jpeg", "symlink"}, none: []string{"empty"}},
-		{args: []string{"-all", "text,utf8", "-not", "ascii"}, allOf: []string{"text", "utf8"}, none: []string{"ascii"}},
-		{args: []string{"-any", "archive", "-any", "compressed,wasm"}, anyOf: []string{"archive", "compressed", "wasm"}},
-		{args: []string{"-all", "elf,lsb", "-any", "exec,dyn", "-not", "elf32"}, allOf: []string{"elf", "lsb"}, anyOf: []string{"exec", "dyn"}, none: []string{"elf32"}},
+		{args: []string{"-all", "text,utf8", "-not", "ascii,utf16"}, allOf: []string{"text", "utf8"}, none: []string{"ascii", "utf16"}},
+		{args: []string{"-all", "elf", "-any", "exec,dyn", "-any", "archive", "-not", "elf32", "-all", "lsb"}, allOf: []string{"elf", "lsb"}, anyOf: []string{"exec", "dyn", "archive"}, none: []string{"elf32"}},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -582,22 +595,6 @@ func TestSelect(t *testing.T) {
 				t.Errorf("got %d paths, want %d\nonly in got: %q\nonly in want: %q", len(got), len(want), minus(got, want), minus(want, got))
 			}
 		})
-	}
-}
-
-// TestUnreadable sends paths the guest cannot read: each gets no reply and
-// a line on stderr, and the kid goes on.
-func TestUnreadable(t *testing.T) {
-	root, _ := tree(t)
-	requests := []string{guestRoot + "/no such file", "/etc/passwd", guestRoot + "/a", guestRoot + "/../etc/passwd", guestRoot + "/image.png"}
-	got, stderr := runPool(t, root, nil, requests)
-	if want := []string{guestRoot + "/image.png"}; !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	for _, p := range requests[:4] {
-		if !strings.Contains(stderr, p) {
-			t.Errorf("stderr does not name %q:\n%s", p, stderr)
-		}
 	}
 }
 
