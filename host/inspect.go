@@ -111,6 +111,19 @@ func WazeroVersion() string {
 	return "unknown"
 }
 
+// Imports lists a module's imports without compiling it: a quick look
+// before a pool starts. It fails on a malformed module.
+func Imports(code []byte) ([]Import, error) {
+	if err := checkHeader("module", code); err != nil {
+		return nil, err
+	}
+	m, err := parseModule(code)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModule, err)
+	}
+	return m.imports, nil
+}
+
 // Inspect reads and compiles the module at path and reports its interface
 // and problems. It returns an error wrapping ErrModule only when the file
 // cannot be read or is not a WebAssembly core module at all; a module that

@@ -223,3 +223,17 @@ func FuzzParseModule(f *testing.F) {
 		}
 	})
 }
+
+func TestImports(t *testing.T) {
+	mod := wasm(types, importFunc("wasi_snapshot_preview1", "fd_write", 1), oneFunc, memory1, exportAll("_start", 1), code)
+	ims, err := Imports(mod)
+	if err != nil || len(ims) != 1 || ims[0].Name != "fd_write" || ims[0].Kind != "func" {
+		t.Errorf("Imports = %+v, %v", ims, err)
+	}
+	if _, err := Imports(mod[:len(mod)-2]); !errors.Is(err, ErrModule) {
+		t.Errorf("Imports(truncated) error = %v, want ErrModule", err)
+	}
+	if _, err := Imports([]byte("text")); !errors.Is(err, ErrModule) {
+		t.Errorf("Imports(text) error = %v, want ErrModule", err)
+	}
+}
