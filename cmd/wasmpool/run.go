@@ -1,101 +1,87 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
 
-	"wasmpool/frames"
+	"wasmpool/abi"
 	"wasmpool/host"
 )
 
 // Exit codes.
 const (
 	exitOK     = 0
-	exitFailed = 1 // some requests failed or a kid died
-	exitUsage  = 2 // usage or set-up error
-	exitSignal = 130
+	exitFailed = 1   // some requests failed or a kid died
+	exitUsage  = 2   // usage or set-up error
+	exitSignal = 130 // interrupted (SIGINT); SIGTERM gives 143
 )
 
+// version is this program's version; release builds set it with
+// -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+// run runs one wasmpool command line (without the program name) and
+// returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: wasmpool run [-j N] [--frames F] [--ordered] module.wasm [guest args...]")
+		io.WriteString(stderr, usage)
 		return exitUsage
 	}
-	switch args[0] {
+	cmd, rest := args[0], args[1:]
+	switch cmd {
 	case "run":
-		return runCmd(ctx, args[1:], stdin, stdout, stderr)
+		return runCmd(ctx, rest, stdin, stdout, stderr)
+	case "inspect":
+		return inspectCmd(ctx, rest, stdout, stderr)
+	case "describe":
+		return describeCmd(rest, stdout, stderr)
+	case "version", "--version", "-V":
+		if wantsHelp(rest) {
+			io.WriteString(stdout, versionHelp)
+			return exitOK
+		}
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "wasmpool: version: unexpected argument %s (see 'wasmpool version --help')\n", show(rest[0]))
+			return exitUsage
+		}
+		printVersion(stdout)
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		if len(rest) == 0 {
+			io.WriteString(stdout, usage)
+			return exitOK
+		}
+		if text, ok := helps[rest[0]]; ok && len(rest) == 1 {
+			io.WriteString(stdout, text)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "wasmpool: help: unknown command %s (commands: run, inspect, describe, version)\n", show(strings.Join(rest, " ")))
+		return exitUsage
 	}
-	fmt.Fprintf(stderr, "wasmpool: unknown command %q\n", args[0])
+	if strings.HasSuffix(cmd, ".wasm") {
+		fmt.Fprintf(stderr, "wasmpool: unknown command %s: to run a module, say 'wasmpool run %s'\n", show(cmd), cmd)
+	} else if strings.HasPrefix(cmd, "-") {
+		fmt.Fprintf(stderr, "wasmpool: %s before a command: flags follow the command, as in 'wasmpool run %s module.wasm'\n", cmd, cmd)
+	} else {
+		fmt.Fprintf(stderr, "wasmpool: unknown command %s (commands: run, inspect, describe, version, help)\n", show(cmd))
+	}
 	return exitUsage
 }
 
-func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	jobs := fs.Int("j", 0, "number of kids (default: number of CPUs)")
-	framing := fs.String("frames", "lines", "request and reply framing: lines, zero, lenpfx or fixed:N")
-	ordered := fs.Bool("ordered", false, "one reply per request, in input order")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() < 1 {
-		fmt.Fprintln(stderr, "wasmpool: run needs a module.wasm")
-		return exitUsage
-	}
-	f, err := frames.Parse(*framing)
-	if err != nil {
-		fmt.Fprintf(stderr, "wasmpool: --frames: %v\n", err)
-		return exitUsage
-	}
-	cfg := host.Config{Module: fs.Arg(0), Args: fs.Args()[1:], Kids: *jobs, Framing: f, Stderr: stderr}
-	if *ordered {
-		cfg.Mode = host.Ordered
-	}
-	pool, err := host.New(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "wasmpool: %v\n", err)
-		return exitUsage
-	}
-	defer pool.Close()
-	in := frames.NewReader(stdin, f)
-	requests := func(yield func([]byte) bool) {
-		for in.Scan() && yield(in.Bytes()) {
+func printVersion(w io.Writer) {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
 		}
 	}
-	out := bufio.NewWriterSize(stdout, 256<<10)
-	var buf []byte
-	code := exitOK
-	for reply, err := range pool.Run(ctx, requests) {
-		if err != nil {
-			fmt.Fprintf(stderr, "wasmpool: %v\n", err)
-			code = exitFailed
-			if errors.Is(err, context.Canceled) {
-				code = exitSignal
-			}
-			continue
-		}
-		buf, err = f.Append(buf[:0], reply.Data)
-		if err != nil {
-			fmt.Fprintf(stderr, "wasmpool: reply %d: %v\n", reply.Index, err)
-			code = exitFailed
-			continue
-		}
-		if _, err := out.Write(buf); err != nil {
-			fmt.Fprintf(stderr, "wasmpool: writing replies: %v\n", err)
-			return exitFailed
-		}
-	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintf(stderr, "wasmpool: writing replies: %v\n", err)
-		return exitFailed
-	}
-	if err := in.Err(); err != nil {
-		fmt.Fprintf(stderr, "wasmpool: reading requests: %v\n", err)
-		return exitFailed
-	}
-	return code
+	fmt.Fprintf(w, "wasmpool %s\n", v)
+	fmt.Fprintf(w, "protocol %d (custom section format %d)\n", abi.Version, abi.SectionVersion)
+	fmt.Fprintf(w, "wazero %s\n", host.WazeroVersion())
+	fmt.Fprintf(w, "go %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"wasmpool/abi"
+	"wasmpool/frames"
+)
+
+func describeCmd(args []string, stdout, stderr io.Writer) int {
+	con := &console{w: stderr}
+	if wantsHelp(args) {
+		io.WriteString(stdout, describeHelp)
+		return exitOK
+	}
+	var (
+		output, from string
+		sec          abi.Section
+		remove       bool
+		changes      []func(*abi.Section)
+	)
+	fs := newFlagSet("describe")
+	fs.add(&option{long: "output", short: 'o', arg: "FILE", set: func(v string) error {
+		if v == "" {
+			return errors.New("empty file name")
+		}
+		output = v
+		return nil
+	}})
+	framing := func(set func(*abi.Section, string)) func(string) error {
+		return func(v string) error {
+			f, err := frames.Parse(v)
+			if err != nil {
+				return errors.New("unknown framing: want lines, zero, lenpfx or fixed:N with N ≥ 1")
+			}
+			changes = append(changes, func(s *abi.Section) { set(s, f.String()) })
+			return nil
+		}
+	}
+	fs.add(&option{long: "frames", arg: "FRAMING", set: framing(func(s *abi.Section, f string) { s.Framing = f })})
+	fs.add(&option{long: "null", short: '0', set: func(string) error {
+		changes = append(changes, func(s *abi.Section) { s.Framing = abi.FramingZero })
+		return nil
+	}})
+	fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(func(s *abi.Section, f string) { s.ReplyFraming = f })})
+	fs.add(&option{long: "one-to-one", set: func(v string) error {
+		b, err := parseBool(v)
+		changes = append(changes, func(s *abi.Section) { s.OneToOne = b })
+		return err
+	}})
+	fs.add(&option{long: "needs-dir", arg: "PATH[:ro|:rw][:optional]", set: func(v string) error {
+		parts := strings.Split(v, ":")
+		d := abi.SectionDir{Path: parts[0]}
+		for _, p := range parts[1:] {
+			switch p {
+			case "ro":
+				d.Write = false
+			case "rw":
+				d.Write = true
+			case "optional":
+				d.Optional = true
+			default:
+				return fmt.Errorf("unknown %q: want PATH[:ro|:rw][:optional]", p)
+			}
+		}
+		if !strings.HasPrefix(d.Path, "/") || filepath.Clean(d.Path) != d.Path {
+			return errors.New("the guest path must be absolute and clean, like /data")
+		}
+		changes = append(changes, func(s *abi.Section) {
+			for i := range s.Dirs {
+				if s.Dirs[i].Path == d.Path {
+					s.Dirs[i] = d
+					return
+				}
+			}
+			s.Dirs = append(s.Dirs, d)
+		})
+		return nil
+	}})
+	fs.add(&option{long: "needs-env", arg: "NAME[:optional]", set: func(v string) error {
+		name, opt, hasOpt := strings.Cut(v, ":")
+		if hasOpt && opt != "optional" {
+			return fmt.Errorf("unknown %q: want NAME[:optional]", opt)
+		}
+		e := abi.SectionEnv{Name: name, Optional: hasOpt}
+		changes = append(changes, func(s *abi.Section) {
+			for i := range s.Env {
+				if s.Env[i].Name == e.Name {
+					s.Env[i] = e
+					return
+				}
+			}
+			s.Env = append(s.Env, e)
+		})
+		return nil
+	}})
+	fs.add(&option{long: "from", arg: "FILE", set: func(v string) error {
+		from = v
+		return nil
+	}})
+	fs.boolFlag("remove", 0, &remove)
+	pos, rest, err := fs.parse(args)
+	pos = append(pos, rest...)
+	switch {
+	case err != nil:
+		con.printf("%v", err)
+		return exitUsage
+	case len(pos) == 0:
+		con.printf("%v", fs.errorf("no module given: wasmpool describe [flags] -o out.wasm module.wasm"))
+		return exitUsage
+	case len(pos) > 1:
+		con.printf("%v", fs.errorf("one module at a time, not %d", len(pos)))
+		return exitUsage
+	case remove && (len(changes) > 0 || from != ""):
+		con.printf("%v", fs.errorf("--remove takes no other section flag"))
+		return exitUsage
+	}
+	path := pos[0]
+	code, err := readModule(path)
+	if err != nil {
+		con.printf("%v", err)
+		return exitUsage
+	}
+	if output == "" {
+		if len(changes) > 0 || from != "" || remove {
+			con.printf("%v", fs.errorf("no output file: give -o FILE (it may be %s itself)", path))
+			return exitUsage
+		}
+		content, found, err := abi.ModuleSection(code)
+		switch {
+		case err != nil:
+			con.printf("%s: %s", path, strings.TrimPrefix(err.Error(), "abi: "))
+			return exitUsage
+		case !found:
+			con.printf("%s has no wasmpool section", path)
+			return exitFailed
+		}
+		stdout.Write(content)
+		if len(content) > 0 && content[len(content)-1] != '\n' {
+			io.WriteString(stdout, "\n")
+		}
+		return exitOK
+	}
+
+	var content []byte
+	if !remove {
+		if from != "" {
+			var text []byte
+			if from == "-" {
+				text, err = io.ReadAll(os.Stdin)
+			} else {
+				text, err = os.ReadFile(from)
+			}
+			if err != nil {
+				con.printf("--from %s", pathError(err))
+				return exitUsage
+			}
+			if sec, err = abi.ParseSection(text); err != nil {
+				con.printf("--from %s: %s", from, strings.TrimPrefix(err.Error(), "abi: "))
+				return exitUsage
+			}
+		}
+		for _, change := range changes {
+			change(&sec)
+		}
+		if content, err = sec.MarshalText(); err != nil {
+			con.printf("%s", strings.TrimPrefix(err.Error(), "abi: "))
+			return exitUsage
+		}
+	}
+	out, err := abi.SetModuleSection(code, content)
+	if err != nil {
+		con.printf("%s: %s", path, strings.TrimPrefix(err.Error(), "abi: "))
+		return exitUsage
+	}
+	if err := writeFileAtomic(output, out, path); err != nil {
+		con.printf("%s", pathError(err))
+		return exitUsage
+	}
+	return exitOK
+}
+
+// describeSection says in words what a section declares.
+func describeSection(s abi.Section) string {
+	var parts []string
+	if s.Framing != "" {
+		parts = append(parts, "framing "+s.Framing)
+	}
+	if s.ReplyFraming != "" {
+		parts = append(parts, "reply framing "+s.ReplyFraming)
+	}
+	if s.OneToOne {
+		parts = append(parts, "one-to-one (run orders its output)")
+	}
+	for _, d := range s.Dirs {
+		mode := "read-only"
+		if d.Write {
+			mode = "read-write"
+		}
+		opt := ""
+		if d.Optional {
+			opt = ", optional"
+		}
+		parts = append(parts, fmt.Sprintf("needs dir %s (%s%s)", d.Path, mode, opt))
+	}
+	for _, e := range s.Env {
+		opt := ""
+		if e.Optional {
+			opt = " (optional)"
+		}
+		parts = append(parts, "needs env "+e.Name+opt)
+	}
+	if len(parts) == 0 {
+		return "declares nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, so that path is never seen half written, with the mode of the
+// file modeOf (or 0644).
+func writeFileAtomic(path string, data []byte, modeOf string) error {
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(modeOf); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}

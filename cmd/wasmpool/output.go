@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"wasmpool/frames"
+)
+
+// output writes reply frames to stdout through a buffer that is flushed
+// when it fills, when the input has nothing ready, at the end, and at
+// least every flushEvery, so replies show up while a long run goes on.
+type output struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	f   frames.Framing
+	buf []byte
+	err error
+}
+
+const flushEvery = 200 * time.Millisecond
+
+func newOutput(w io.Writer, f frames.Framing) *output {
+	return &output{w: bufio.NewWriterSize(w, 256<<10), f: f}
+}
+
+// write writes one reply frame.
+func (o *output) write(payload []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	var err error
+	if o.buf, err = o.f.Append(o.buf[:0], payload); err != nil {
+		return err // the frame, not the output, is at fault
+	}
+	_, o.err = o.w.Write(o.buf)
+	return o.err
+}
+
+func (o *output) flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err == nil && o.w.Buffered() > 0 {
+		o.err = o.w.Flush()
+	}
+	return o.err
+}
+
+// flushLoop flushes every flushEvery until stop is closed.
+func (o *output) flushLoop(stop <-chan struct{}) {
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			o.flush()
+		}
+	}
+}
+
+// console is wasmpool's stderr: its own messages, the guests' stderr lines
+// (which the pool prefixes with "kid N: ") and the progress line share it.
+// On a terminal the progress line is redrawn in place and cleared before
+// anything else is written.
+type console struct {
+	mu  sync.Mutex
+	w   io.Writer
+	tty bool
+	bar bool // a progress line is on screen
+}
+
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clearLocked()
+	return c.w.Write(p)
+}
+
+func (c *console) clearLocked() {
+	if c.bar {
+		io.WriteString(c.w, "\r\033[K")
+		c.bar = false
+	}
+}
+
+// printf writes one message line, prefixed "wasmpool: ".
+func (c *console) printf(format string, args ...any) {
+	fmt.Fprintf(c, "wasmpool: "+format+"\n", args...)
+}
+
+// status shows a progress line: redrawn in place on a terminal, a line of
+// its own elsewhere.
+func (c *console) status(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tty {
+		io.WriteString(c.w, "\r"+line+"\033[K")
+		c.bar = true
+		return
+	}
+	io.WriteString(c.w, line+"\n")
+}
+
+// endStatus leaves the last progress line on screen and moves past it.
+func (c *console) endStatus() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bar {
+		io.WriteString(c.w, "\n")
+		c.bar = false
+	}
+}

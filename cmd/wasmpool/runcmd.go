@@ -1,0 +1,655 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"wasmpool/abi"
+	"wasmpool/frames"
+	"wasmpool/host"
+)
+
+// runFlags are the flags of `wasmpool run`.
+type runFlags struct {
+	jobs          int
+	frames        frames.Framing
+	replyFrames   frames.Framing
+	ordered       bool
+	maxFrame      int64
+	dirs          []host.Dir
+	env           []string
+	mem           int64
+	timeout       time.Duration
+	maxRequests   int
+	retries       int
+	inputs        []string
+	progress      string
+	stats         bool
+	cacheDir      string
+	ignoreSection bool
+
+	fs                                        *flagSet
+	framesOpt, replyOpt, orderedOpt, retryOpt *option
+}
+
+func newRunFlags() *runFlags {
+	o := &runFlags{progress: "never", maxFrame: abi.DefaultMaxFrame}
+	fs := newFlagSet("run")
+	o.fs = fs
+	fs.add(&option{long: "jobs", short: 'j', arg: "N", set: func(v string) (err error) {
+		o.jobs, err = parseCount(v)
+		return err
+	}})
+	framing := func(p *frames.Framing) func(string) error {
+		return func(v string) error {
+			f, err := frames.Parse(v)
+			if err != nil {
+				if strings.HasPrefix(v, abi.FramingFixed+":") {
+					return errors.New("fixed:N needs a record size N ≥ 1")
+				}
+				return errors.New("unknown framing: want lines, zero, lenpfx or fixed:N")
+			}
+			*p = f
+			return nil
+		}
+	}
+	o.framesOpt = fs.add(&option{long: "frames", arg: "FRAMING", set: framing(&o.frames)})
+	fs.add(&option{long: "null", short: '0', set: func(v string) error {
+		if b, err := parseBool(v); err != nil || !b {
+			return errors.New("-0 takes no value")
+		}
+		o.frames = frames.Zero
+		fs.seen[o.framesOpt] = true
+		return nil
+	}})
+	o.replyOpt = fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(&o.replyFrames)})
+	o.orderedOpt = fs.boolFlag("ordered", 0, &o.ordered)
+	fs.add(&option{long: "max-frame", arg: "SIZE", set: func(v string) error {
+		n, err := parseSize(v)
+		if err == nil && (n < 1 || n > 1<<40) {
+			err = errors.New("want a size from 1 byte to 1TiB")
+		}
+		o.maxFrame = n
+		return err
+	}})
+	fs.add(&option{long: "dir", arg: "HOST[:GUEST][:ro]", set: func(v string) error {
+		d, err := parseDir(v)
+		o.dirs = append(o.dirs, d)
+		return err
+	}})
+	fs.add(&option{long: "env", arg: "NAME=VALUE", set: func(v string) error {
+		kv, err := parseEnv(v)
+		o.env = append(o.env, kv)
+		return err
+	}})
+	fs.add(&option{long: "mem", arg: "SIZE", set: func(v string) error {
+		n, err := parseSize(v)
+		if err == nil && n > 4<<30 {
+			err = errors.New("more than the 4GiB a wasm32 memory can address")
+		}
+		o.mem = n
+		return err
+	}})
+	fs.add(&option{long: "timeout", arg: "DURATION", set: func(v string) (err error) {
+		o.timeout, err = parseDuration(v)
+		return err
+	}})
+	fs.add(&option{long: "max-requests", arg: "N", set: func(v string) (err error) {
+		o.maxRequests, err = parseCount(v)
+		return err
+	}})
+	o.retryOpt = fs.add(&option{long: "retries", arg: "N", set: func(v string) (err error) {
+		o.retries, err = parseCount(v)
+		return err
+	}})
+	fs.add(&option{long: "input", short: 'i', arg: "FILE", set: func(v string) error {
+		if v == "" {
+			return errors.New("empty file name (use - for stdin)")
+		}
+		o.inputs = append(o.inputs, v)
+		return nil
+	}})
+	fs.add(&option{long: "progress", arg: "WHEN", optional: true, set: func(v string) error {
+		switch v {
+		case "", "auto", "true", "yes":
+			o.progress = "auto"
+		case "always", "never":
+			o.progress = v
+		case "false", "no":
+			o.progress = "never"
+		default:
+			return errors.New("want auto, always or never")
+		}
+		return nil
+	}})
+	fs.boolFlag("stats", 0, &o.stats)
+	fs.add(&option{long: "cache-dir", arg: "DIR", set: func(v string) error {
+		if v == "" {
+			return errors.New("empty directory name")
+		}
+		o.cacheDir = v
+		return nil
+	}})
+	fs.boolFlag("ignore-section", 0, &o.ignoreSection)
+	return o
+}
+
+// plan is what run will do once flags and the module's section are read.
+type plan struct {
+	module      string
+	section     *abi.Section // nil if none or ignored
+	cfg         host.Config
+	framing     frames.Framing
+	reply       frames.Framing
+	fromSection bool // the one-reply mode came from the section
+}
+
+func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	con := &console{w: stderr, tty: isTerminal(stderr)}
+	if wantsHelp(args) {
+		io.WriteString(stdout, runHelp)
+		return exitOK
+	}
+	o := newRunFlags()
+	p, err := o.plan(args)
+	if err != nil {
+		con.printf("%v", err)
+		return exitUsage
+	}
+	ins, err := openInputs(o.inputs, stdin)
+	if err != nil {
+		con.printf("%s", pathError(err))
+		return exitUsage
+	}
+	defer closeInputs(ins)
+
+	began := time.Now()
+	p.cfg.Stderr = con
+	pool, err := host.New(ctx, p.cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(ctx, con, "while starting the kids")
+		}
+		con.printf("%s", setupError(memoryHint(ctx, err, p)))
+		return exitUsage
+	}
+	defer pool.Close()
+	started := time.Now()
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	out := newOutput(stdout, p.reply)
+	rd := startReader(runCtx, ins, func() { out.flush() })
+	stopFlush := make(chan struct{})
+	go out.flushLoop(stopFlush)
+
+	var requests, replies atomic.Int64
+	var progDone chan struct{}
+	stopProg := make(chan struct{})
+	if o.progress == "always" || (o.progress == "auto" && con.tty) {
+		total := int64(0)
+		for _, in := range ins {
+			if in.size < 0 || total < 0 {
+				total = -1
+			} else {
+				total += in.size
+			}
+		}
+		pr := &progress{con: con, total: total, read: rd.bytes.Load, requests: &requests, replies: &replies, start: started}
+		progDone = make(chan struct{})
+		go pr.loop(stopProg, progDone)
+	}
+
+	r := &runState{con: con, plan: p, ins: ins, starts: make([]int, len(ins)), kidFailures: map[string]int{}}
+	for i := range r.starts {
+		r.starts[i] = -1 // not started yet
+	}
+	reqs := func(yield func([]byte) bool) {
+		idx := 0
+		for i, in := range ins {
+			r.starts[i] = idx
+			sc := newScanner(rd, p.framing, p.cfg.MaxFrame)
+			for sc.Scan() {
+				cur := idx
+				idx++
+				requests.Add(1)
+				if n := sc.TooLarge(); n > 0 {
+					r.skipped = append(r.skipped, cur)
+					r.failed = true
+					con.printf("%s: %d bytes, more than the limit of %d (--max-frame)", r.label(cur), n, p.cfg.MaxFrame)
+					continue
+				}
+				if !yield(sc.Bytes()) {
+					return
+				}
+			}
+			if err := sc.Err(); err != nil {
+				if runCtx.Err() != nil {
+					return
+				}
+				r.failed = true
+				con.printf("reading %s: %v", inputName(in.name), err)
+			}
+		}
+	}
+
+	var writeErr error
+	for reply, err := range pool.Run(runCtx, reqs) {
+		if err == nil {
+			if werr := out.write(reply.Data); werr != nil {
+				writeErr = werr
+				break
+			}
+			replies.Add(1)
+			continue
+		}
+		r.report(ctx, err)
+	}
+	close(stopFlush)
+	if err := out.flush(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	stopRun()
+	if progDone != nil {
+		close(stopProg)
+		<-progDone
+	}
+	for desc, n := range r.kidFailures {
+		switch {
+		case n == 2:
+			con.printf("1 more kid failed like this: %s", desc)
+		case n > 2:
+			con.printf("%d more kids failed like this: %s", n-1, desc)
+		}
+	}
+	code := exitOK
+	switch {
+	case ctx.Err() != nil:
+		code = interrupted(ctx, con, fmt.Sprintf("after %d requests and %d replies", requests.Load(), replies.Load()))
+	case writeErr != nil:
+		con.printf("writing replies: %v", writeErr)
+		code = exitFailed
+	case r.setupFailed:
+		code = exitUsage
+	case r.failed:
+		code = exitFailed
+	}
+	if o.stats {
+		s := pool.Stats()
+		wall := time.Since(began)
+		con.printf("stats: %d requests, %d replies, %d failed, %d kid restarts, %d kids, %s wall (start-up %s), %.0f requests/s",
+			requests.Load(), s.Replies, s.Errors+len(r.skipped), s.Restarts, len(s.PerKid),
+			wall.Round(time.Millisecond), started.Sub(began).Round(time.Millisecond),
+			float64(requests.Load())/max(time.Since(started).Seconds(), 1e-6))
+		var per strings.Builder
+		for i, n := range s.PerKid {
+			fmt.Fprintf(&per, " %d:%d", i+1, n)
+		}
+		con.printf("stats: requests per kid:%s", per.String())
+	}
+	return code
+}
+
+// runState follows a run's errors.
+type runState struct {
+	con         *console
+	plan        *plan
+	ins         []input
+	starts      []int // index of each input's first request, -1 before it is read
+	skipped     []int // indices of requests never given to the pool
+	failed      bool
+	setupFailed bool
+	kidFailures map[string]int // by description without the kid's number
+}
+
+// index maps the pool's request index to the input's: requests that were
+// too large never reached the pool.
+func (r *runState) index(i int) int {
+	for _, s := range r.skipped {
+		if s > i {
+			break
+		}
+		i++
+	}
+	return i
+}
+
+// label names request i (from 0) for people: "request 7", counting from 1
+// so that with lines framing it is the line number, with the input file
+// when there are several.
+func (r *runState) label(i int) string {
+	s := fmt.Sprintf("request %d", i+1)
+	if len(r.ins) > 1 {
+		f := 0
+		for j, start := range r.starts {
+			if start >= 0 && start <= i {
+				f = j
+			}
+		}
+		s += fmt.Sprintf(" (%s #%d)", inputName(r.ins[f].name), i-r.starts[f]+1)
+	}
+	return s
+}
+
+func inputName(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return name
+}
+
+// report prints one error of the pool's run.
+func (r *runState) report(ctx context.Context, err error) {
+	var re *host.RequestError
+	var ke *host.KidError
+	if ctx.Err() != nil {
+		return // interrupted: one line at the end says so
+	}
+	switch {
+	case errors.As(err, &re):
+		r.failed = true
+		r.con.printf("%s: %s", r.label(r.index(re.Index)), r.cause(re.Err))
+	case errors.Is(err, host.ErrKidsFailing):
+		r.failed = true
+		msg := "giving up: the kids keep failing"
+		if errors.As(err, &ke) {
+			msg += "; the last: " + r.describeKid(ke)
+			if ke.ExitCode == abi.ExitSetup {
+				r.setupFailed = true
+			}
+		}
+		r.con.printf("%s", msg)
+	case errors.As(err, &ke):
+		r.failed = true
+		desc := r.describeKid(ke)
+		key := strings.TrimPrefix(desc, fmt.Sprintf("kid %d (pid %d) ", ke.Kid, ke.Pid))
+		if r.kidFailures[key] == 0 {
+			r.con.printf("%s", desc)
+		}
+		r.kidFailures[key]++
+	default:
+		r.failed = true
+		r.con.printf("%s", trimHost(err.Error()))
+	}
+}
+
+// cause says why a request failed.
+func (r *runState) cause(err error) string {
+	var ke *host.KidError
+	switch {
+	case errors.Is(err, host.ErrTimeout):
+		return fmt.Sprintf("timed out: it ran longer than --timeout %v", r.plan.cfg.Timeout)
+	case errors.Is(err, host.ErrKidsFailing):
+		return "not run: the kids keep failing"
+	case errors.As(err, &ke):
+		return "failed: " + r.describeKid(ke)
+	}
+	return trimHost(err.Error())
+}
+
+func (r *runState) describeKid(ke *host.KidError) string {
+	s := fmt.Sprintf("kid %d (pid %d) ", ke.Kid, ke.Pid)
+	switch {
+	case errors.Is(ke.Err, host.ErrTimeout):
+		s += "was stopped: a request ran longer than --timeout"
+	case errors.Is(ke.Err, host.ErrProtocol):
+		s += "broke the reply protocol: " + strings.TrimPrefix(ke.Err.Error(), host.ErrProtocol.Error()+": ")
+		if r.plan.fromSection {
+			s += " (the module's wasmpool section declares one-to-one; run with --ordered=false)"
+		} else if r.plan.cfg.Mode == host.Ordered {
+			s += " (drop --ordered for this guest)"
+		}
+	case ke.Err != nil:
+		s += "failed: " + trimHost(ke.Err.Error())
+	case ke.Trap != "":
+		s += "trapped: " + ke.Trap
+	case ke.Signal != "":
+		s += "was killed by " + ke.Signal
+	case ke.ExitCode == abi.ExitSetup:
+		s += "could not load the module"
+	default:
+		s += fmt.Sprintf("exited with status %d", ke.ExitCode)
+	}
+	return s
+}
+
+// trimHost drops the package prefix of host errors: the CLI speaks for
+// itself.
+func trimHost(msg string) string {
+	return strings.TrimPrefix(msg, "host: ")
+}
+
+// setupError words an error of host.New.
+func setupError(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{host.ErrModule, host.ErrConfig} {
+		msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+	}
+	return trimHost(msg)
+}
+
+// memoryHint words a module that cannot live within --mem: the runtime
+// refuses it at compile time in its own terms.
+func memoryHint(ctx context.Context, err error, p *plan) error {
+	if p.cfg.MemoryLimit == 0 || !errors.Is(err, host.ErrModule) || !strings.Contains(err.Error(), "memory") {
+		return err
+	}
+	info, ierr := host.Inspect(ctx, p.module)
+	if ierr != nil || info.Memory == nil {
+		return err
+	}
+	pages := (p.cfg.MemoryLimit + 65535) / 65536
+	if int64(info.Memory.Min) <= pages {
+		return err
+	}
+	return fmt.Errorf("%s needs at least %d pages of memory (%s), more than --mem %s allows (%d pages)",
+		p.module, info.Memory.Min, formatSize(int64(info.Memory.Min)<<16), formatSize(p.cfg.MemoryLimit), pages)
+}
+
+// pathError words a file error as "name: reason", as cat does.
+func pathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// interrupted reports a run stopped by a signal and returns the exit
+// status: 128 + the signal's number (130 for SIGINT).
+func interrupted(ctx context.Context, con *console, when string) int {
+	name, code := "interrupt", exitSignal
+	var se signalError
+	if errors.As(context.Cause(ctx), &se) {
+		name, code = se.name(), se.code()
+	}
+	con.printf("stopped by %s %s", name, when)
+	return code
+}
+
+// plan reads the flags, the module and its section.
+func (o *runFlags) plan(args []string) (*plan, error) {
+	pos, guestArgs, err := o.fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(pos) == 0:
+		return nil, o.fs.errorf("no module given: wasmpool run [flags] module.wasm [-- guest args...]")
+	case len(pos) > 1:
+		return nil, o.fs.errorf("unexpected argument %s after the module %s: guest arguments go after --", show(pos[1]), pos[0])
+	}
+	p := &plan{module: pos[0]}
+	code, err := readModule(p.module)
+	if err != nil {
+		return nil, err
+	}
+	// Kids provide WASI preview 1 functions and nothing else; the pool
+	// checks function imports, this catches the rest before kids die of it.
+	if imports, err := host.Imports(code); err == nil {
+		for _, im := range imports {
+			if im.Kind != "func" {
+				return nil, &usageError{fmt.Sprintf("%s imports a %s, %s.%s: kids provide only WASI preview 1 functions", p.module, im.Kind, im.Module, im.Name)}
+			}
+		}
+	}
+	if !o.ignoreSection {
+		content, found, err := abi.ModuleSection(code)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
+		}
+		if found {
+			s, err := abi.ParseSection(content)
+			if err != nil {
+				return nil, &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
+			}
+			p.section = &s
+		}
+	}
+	var sec abi.Section
+	if p.section != nil {
+		sec = *p.section
+	}
+
+	p.framing = frames.Lines
+	if sec.Framing != "" {
+		if p.framing, err = frames.Parse(sec.Framing); err != nil {
+			return nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", p.module, err)}
+		}
+	}
+	if o.fs.seen[o.framesOpt] {
+		p.framing = o.frames
+	}
+	p.reply = p.framing
+	if sec.ReplyFraming != "" {
+		if p.reply, err = frames.Parse(sec.ReplyFraming); err != nil {
+			return nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", p.module, err)}
+		}
+	}
+	if o.fs.seen[o.replyOpt] {
+		p.reply = o.replyFrames
+	}
+	if n := p.framing.Size(); n > 0 && int64(n) > o.maxFrame {
+		return nil, o.fs.errorf("fixed:%d records are larger than --max-frame %d", n, o.maxFrame)
+	}
+	if n := p.reply.Size(); n > 0 && int64(n) > o.maxFrame {
+		return nil, o.fs.errorf("fixed:%d replies are larger than --max-frame %d", n, o.maxFrame)
+	}
+	mode := host.Stream
+	if sec.OneToOne {
+		mode, p.fromSection = host.Ordered, true
+	}
+	if o.fs.seen[o.orderedOpt] {
+		p.fromSection = false
+		mode = host.Stream
+		if o.ordered {
+			mode = host.Ordered
+		}
+	}
+	if err := p.checkGrants(sec, o); err != nil {
+		return nil, err
+	}
+	retries := 0
+	if o.fs.seen[o.retryOpt] {
+		retries = o.retries
+		if retries == 0 {
+			retries = -1
+		}
+	}
+	reply := p.reply
+	p.cfg = host.Config{
+		Module:       p.module,
+		Kids:         o.jobs,
+		Framing:      p.framing,
+		ReplyFraming: &reply,
+		Mode:         mode,
+		Args:         guestArgs,
+		Env:          o.env,
+		Dirs:         o.dirs,
+		CacheDir:     o.cacheDir,
+		MaxFrame:     int(o.maxFrame),
+		MemoryLimit:  o.mem,
+		Timeout:      o.timeout,
+		MaxRequests:  o.maxRequests,
+		Retries:      retries,
+	}
+	if p.cfg.Kids == 0 {
+		p.cfg.Kids = runtime.NumCPU()
+	}
+	return p, nil
+}
+
+// checkGrants refuses to start a guest without a directory or variable
+// its wasmpool section says it needs.
+func (p *plan) checkGrants(sec abi.Section, o *runFlags) error {
+	for _, need := range sec.Dirs {
+		var grant *host.Dir
+		for i := range o.dirs {
+			d := &o.dirs[i]
+			if d.Guest == need.Path || d.Guest == "/" || strings.HasPrefix(need.Path, d.Guest+"/") {
+				grant = d
+			}
+		}
+		switch {
+		case grant == nil && !need.Optional:
+			ro := ":ro"
+			if need.Write {
+				ro = ""
+			}
+			return &usageError{fmt.Sprintf("%s needs a directory at %s (its wasmpool section says so): grant one with --dir HOSTDIR:%s%s", p.module, need.Path, need.Path, ro)}
+		case grant != nil && need.Write && grant.ReadOnly:
+			return &usageError{fmt.Sprintf("%s writes under %s (its wasmpool section says so), but --dir grants %s read-only: drop the :ro", p.module, need.Path, grant.Guest)}
+		}
+	}
+	for _, need := range sec.Env {
+		found := false
+		for _, kv := range o.env {
+			if name, _, _ := strings.Cut(kv, "="); name == need.Name {
+				found = true
+			}
+		}
+		if !found && !need.Optional {
+			return &usageError{fmt.Sprintf("%s needs the environment variable %s (its wasmpool section says so): pass --env %s=VALUE, or --env %s to pass yours", p.module, need.Name, need.Name, need.Name)}
+		}
+	}
+	return nil
+}
+
+// readModule reads a module file and checks that it is a WebAssembly core
+// module, with a message for each way it may not be.
+func readModule(path string) ([]byte, error) {
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &usageError{pathError(err)}
+	}
+	if err := checkHeader(path, code); err != nil {
+		return nil, err
+	}
+	return code, nil
+}
+
+func checkHeader(path string, code []byte) error {
+	switch {
+	case len(code) < 4 || string(code[:4]) != "\x00asm":
+		what := "it does not start with \\0asm"
+		if strings.HasSuffix(path, ".wat") {
+			what += "; a .wat text module must be assembled first, e.g. with wat2wasm"
+		}
+		return &usageError{fmt.Sprintf("%s is not a WebAssembly module (%s)", path, what)}
+	case len(code) < 8:
+		return &usageError{fmt.Sprintf("%s is not a WebAssembly module: it ends after %d bytes", path, len(code))}
+	case code[4] == 1 && code[5] == 0 && code[6] == 0 && code[7] == 0:
+		return nil
+	case code[6] == 1 && code[7] == 0:
+		return &usageError{fmt.Sprintf("%s is a WebAssembly component (WASI preview 2), not a core module: wasmpool runs WASI preview 1 core modules", path)}
+	}
+	return &usageError{fmt.Sprintf("%s: unknown WebAssembly binary version %x", filepath.Base(path), code[4:8])}
+}
