@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"wasmpool/frames"
 )
@@ -21,6 +22,41 @@ type Replies struct {
 	buf []byte
 	w   io.Writer
 	err error
+
+	flushed time.Time // when replies were last written
+}
+
+// maxDelay bounds how long a reply waits in the buffer while the guest
+// works through the rest of a batch of requests: with slow requests, a
+// batch can take seconds, and the parent should see replies as they come.
+const maxDelay = 10 * time.Millisecond
+
+// pacer tells when buffered replies have waited maxDelay. Reading the clock
+// is a host call, so it reads it only every so many requests, about once a
+// millisecond whatever a request costs.
+type pacer struct {
+	every, n  int
+	lastCheck time.Time
+}
+
+// due reports whether replies buffered since the flush at flushed are due.
+func (p *pacer) due(flushed time.Time) bool {
+	if p.n++; p.n < p.every {
+		return false
+	}
+	p.n = 0
+	now := time.Now()
+	if p.lastCheck.IsZero() {
+		p.every = 1
+	}
+	switch gap := now.Sub(p.lastCheck); {
+	case gap < time.Millisecond:
+		p.every = min(2*p.every, 4096)
+	case gap > 2*time.Millisecond:
+		p.every = max(p.every/2, 1)
+	}
+	p.lastCheck = now
+	return now.Sub(flushed) >= maxDelay
 }
 
 // flushAt is the buffered size at which replies are written even before the
@@ -53,6 +89,7 @@ func (w *Replies) Flush() error {
 		return w.err
 	}
 	n, err := w.w.Write(w.buf)
+	w.flushed = time.Now()
 	if err == nil && n < len(w.buf) {
 		err = io.ErrShortWrite
 	}
@@ -114,7 +151,7 @@ func Run(r io.Reader, w io.Writer, opt Options, h Handler) error {
 			return fmt.Errorf("Options.Replies: %w", err)
 		}
 	}
-	out := &Replies{f: replyFraming, w: w, buf: make([]byte, 0, flushAt)}
+	out := &Replies{f: replyFraming, w: w, buf: make([]byte, 0, flushAt), flushed: time.Now()}
 	in := frames.NewReader(flushingReader{r: r, w: out}, opt.Requests)
 	if opt.MaxFrame != 0 {
 		in.SetMaxFrame(opt.MaxFrame)
@@ -128,11 +165,18 @@ func Run(r io.Reader, w io.Writer, opt Options, h Handler) error {
 			out.Flush()
 		}
 	}()
+	var pace pacer
 	for in.Scan() {
 		if err := h(in.Bytes(), out); err != nil {
 			done = true
 			out.Flush()
 			return fmt.Errorf("request %d: %w", in.Count(), err)
+		}
+		if len(out.buf) > 0 && pace.due(out.flushed) {
+			if err := out.Flush(); err != nil {
+				done = true
+				return err
+			}
 		}
 	}
 	done = true

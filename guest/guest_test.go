@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"wasmpool/frames"
 	"wasmpool/guest"
@@ -519,4 +520,35 @@ func BenchmarkRunLines(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/frames1M, "ns/frame")
+}
+
+// TestSlowHandlerRepliesFlow checks that replies to slow requests reach the
+// parent while the guest still works on the rest of its batch.
+func TestSlowHandlerRepliesFlow(t *testing.T) {
+	in := strings.NewReader(strings.Repeat("x\n", 30))
+	w := &timedWriter{start: time.Now()}
+	err := guest.Run(in, w, guest.Options{}, func(req []byte, r *guest.Replies) error {
+		time.Sleep(2 * time.Millisecond)
+		return r.Reply(req)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.writes < 3 || w.first > 40*time.Millisecond {
+		t.Fatalf("%d writes, the first after %v: replies waited for the whole batch", w.writes, w.first)
+	}
+}
+
+type timedWriter struct {
+	start  time.Time
+	first  time.Duration
+	writes int
+}
+
+func (w *timedWriter) Write(p []byte) (int, error) {
+	if w.writes == 0 {
+		w.first = time.Since(w.start)
+	}
+	w.writes++
+	return len(p), nil
 }

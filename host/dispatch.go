@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -52,8 +53,10 @@ type dispatch struct {
 	wake      [2]int // a pipe that wakes poll when ctx is done
 	stopped   bool   // the consumer broke out of the loop
 
-	fds    []unix.PollFd
-	owners []*kid
+	fds     []unix.PollFd
+	owners  []*kid
+	dealing []*kid
+	fed     []*kid
 }
 
 // batchBytes is how much is queued for one kid before it is written: many
@@ -68,11 +71,11 @@ func (d *dispatch) run() {
 			d.cancel()
 		}
 		if d.fatal == nil && !d.cancelled {
+			d.startKids()
 			d.feed()
 			if d.stopped {
 				return
 			}
-			d.startKids()
 		}
 		d.closeInputs()
 		if d.finished() {
@@ -102,33 +105,55 @@ func (d *dispatch) emit(r Reply, err error) {
 }
 
 func (d *dispatch) accepting(k *kid) bool {
-	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil &&
+	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil && !(k.solo && len(k.held) > 0) &&
 		(d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
 }
 
-// feed gives queued and new requests to kids whose batches have gone out,
-// and writes each batch at once.
+// feed deals requests, one at a time round robin, to the kids whose last
+// batch has gone out, until each batch is full or the requests run out,
+// and writes each batch at once. It goes on until every kid that can take
+// requests has a write pending (its pipe is full: poll says when it has
+// room) or the requests are exhausted, so the loop never waits on a kid that
+// waits for input. Dealing keeps kids evenly loaded when small requests
+// carry much work; batching keeps syscalls few.
 func (d *dispatch) feed() {
-	n := len(d.kids)
-	for i := range n {
-		k := d.kids[(d.rr+i)%n]
-		if !d.accepting(k) || k.unsent() > 0 {
-			continue
-		}
-		for k.unsent() < batchBytes && d.accepting(k) {
-			r, ok := d.take()
-			if !ok {
-				break
-			}
-			d.give(k, r)
-			if d.stopped {
-				return
+	for !d.stopped {
+		ready := d.dealing[:0]
+		n := len(d.kids)
+		for i := range n {
+			if k := d.kids[(d.rr+i)%n]; d.accepting(k) && k.unsent() == 0 {
+				ready = append(ready, k)
 			}
 		}
-		k.writeRequests()
-		d.forgetWritten(k)
+		d.rr++
+		fed := append(d.fed[:0], ready...)
+		dealt := 0
+		for len(ready) > 0 && !d.stopped {
+			for i := 0; i < len(ready); {
+				k := ready[i]
+				r, ok := d.take(k)
+				if !ok {
+					ready = slices.Delete(ready, i, i+1)
+					continue
+				}
+				d.give(k, r)
+				dealt++
+				if k.unsent() >= batchBytes || !d.accepting(k) {
+					ready = slices.Delete(ready, i, i+1)
+				} else {
+					i++
+				}
+			}
+		}
+		for _, k := range fed {
+			k.writeRequests()
+			d.forgetWritten(k)
+		}
+		d.dealing, d.fed = ready[:0], fed[:0]
+		if dealt == 0 {
+			return
+		}
 	}
-	d.rr++
 }
 
 // forgetWritten drops, for a native kid in Stream mode, the requests that
@@ -144,14 +169,19 @@ func (d *dispatch) forgetWritten(k *kid) {
 	d.finishedUpTo(k, k.seq0+uint64(n))
 }
 
-// take returns the next request: a retry first, then a new one.
-func (d *dispatch) take() (request, bool) {
-	if len(d.retry) > 0 {
-		r := d.retry[0]
-		d.retry = d.retry[1:]
-		return r, true
+// take returns the next request for k: a retry first, then a new one. A
+// request that was with a kid when it died goes to a kid that holds nothing
+// else, and that kid gets nothing more until it is done: if the request
+// kills kids, it takes no other request down with it.
+func (d *dispatch) take(k *kid) (request, bool) {
+	for i, r := range d.retry {
+		if r.attempt == 0 || len(k.held) == 0 {
+			d.retry = slices.Delete(d.retry, i, i+1)
+			k.solo = r.attempt > 0
+			return r, true
+		}
 	}
-	for !d.eof {
+	for !d.eof && !k.solo {
 		if d.cfg.Mode == Ordered && d.index-d.emitted >= d.cfg.Window {
 			return request{}, false
 		}
@@ -445,6 +475,9 @@ func (d *dispatch) finishedUpTo(k *kid, seq uint64) {
 	n := min(int(seq-k.seq0), len(k.held))
 	k.held = k.held[n:]
 	k.seq0 += uint64(n)
+	if len(k.held) == 0 {
+		k.solo = false
+	}
 	keep := k.written
 	if len(k.held) > 0 {
 		keep = min(keep, k.held[0].off)

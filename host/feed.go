@@ -105,8 +105,10 @@ func (fd *feed) handOver(p []byte) int {
 	frames := uint64(0)
 	for fd.start < fd.end {
 		adv, _, err := fd.f.Split(fd.buf[fd.start:fd.end], fd.eof, 0)
-		if err != nil || adv == 0 {
-			adv = fd.end - fd.start // not a whole frame: pass the bytes on as they are
+		if err != nil {
+			adv = fd.end - fd.start // a truncated last frame: pass it on, the guest judges it
+		} else if adv == 0 {
+			break // the rest of the next frame is still in the pipe
 		}
 		if adv > len(p)-n {
 			if n == 0 { // a frame larger than the guest's buffer: hand it over in pieces

@@ -36,6 +36,7 @@ type kid struct {
 	seq0    uint64 // the kid's own number of held[0], counting from 0
 	given   int    // requests given over the kid's life
 	inOpen  bool   // the request pipe is open
+	solo    bool   // holds a retried request and gets nothing else meanwhile
 	broken  bool   // the kid stopped reading (EPIPE)
 
 	// Replies.
