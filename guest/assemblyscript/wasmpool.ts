@@ -288,6 +288,7 @@ function loop(inFd: u32, out: Replies, opt: Options, h: Handler): string | null 
   const f = opt.requests;
   const maxFrame = opt.maxFrame == 0 ? DEFAULT_MAX_FRAME : opt.maxFrame;
   let buf = new ArrayBuffer(0);
+  let view: Uint8Array | null = null;
   let start = 0, end = 0, scanned = 0, count: i64 = 0;
   let eof = false;
   const t = f.terminator();
@@ -344,7 +345,15 @@ function loop(inFd: u32, out: Replies, opt: Options, h: Handler): string | null 
     }
 
     if (off >= 0) {
-      const req = Uint8Array.wrap(buf, start + off, flen);
+      // One view of the input buffer, moved from request to request (a
+      // new view per request costs an allocation and GC work).
+      if (view === null || view!.buffer != buf) {
+        view = Uint8Array.wrap(buf, start + off, flen);
+      } else {
+        store<usize>(changetype<usize>(view), changetype<usize>(buf) + <usize>(start + off), offsetof<Uint8Array>("dataStart"));
+        store<i32>(changetype<usize>(view), flen, offsetof<Uint8Array>("byteLength"));
+      }
+      const req = view!;
       start += adv;
       scanned = 0;
       count++;
