@@ -50,8 +50,12 @@
  *   - At EOF of stdin wp_serve flushes and returns; return 0 from main.
  *
  * All functions are static; include the header in one translation unit.
+ * wp_serve_options takes separate request and reply framings and a maximum
+ * frame size (wp_options); wp_serve_args takes the framing from argv[1];
  * wp_run is wp_serve on any pair of file descriptors, returning the error
- * message instead of exiting (for tests and native use).
+ * message instead of exiting (for tests and native use); wp_die reports an
+ * error of your own the same way and exits 1. The header also builds
+ * natively (gcc or clang, -std=c99), for tests or native kids.
  */
 #ifndef WASMPOOL_H
 #define WASMPOOL_H
@@ -468,7 +472,7 @@ WP_API int wp_run(int in, int out, const wp_options *opt, wp_handler h, void *ar
 		}
 		if (end == cap || need > cap) {
 			size_t size = cap * 2 > ((size_t)64 << 10) ? cap * 2 : ((size_t)64 << 10);
-			size_t limit = max + WP_LENPFX_HEADER + 1;
+			size_t limit = max > (size_t)-1 - 16 ? (size_t)-1 : max + WP_LENPFX_HEADER + 1;
 			unsigned char *nb;
 			if (size < need) size = need;
 			if (size > limit) size = limit > cap + 1 ? limit : cap + 1;
