@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"wasmpool/frames"
+	"wasmpool/host"
+)
+
+// startup measures one pool start with one kid: host.New (compile, from
+// the cache or not, and fork/exec of the kid), then the time from New's
+// return to the first reply (the kid loads the compiled module,
+// instantiates it, and the guest answers one request).
+func startup(ctx context.Context, cfg host.Config) (newDur, kid time.Duration, err error) {
+	cfg.Kids, cfg.Framing = 1, frames.Lines
+	t, err := pass(ctx, cfg, repeat([]byte("x"), 1), false)
+	if err == nil && t.replies != 1 {
+		err = fmt.Errorf("%d replies, want 1", t.replies)
+	}
+	return t.newDur, t.first, err
+}
+
+// coldCache returns a new, empty compilation cache directory.
+func coldCache(e *env) (string, func(), error) {
+	dir, err := os.MkdirTemp(e.tmp, "cold-")
+	return dir, func() { os.RemoveAll(dir) }, err
+}
+
+// cliFirstReply starts the CLI with one kid on a one-line input and
+// measures from process start to the reply line on its stdout.
+func cliFirstReply(e *env, module string) (time.Duration, error) {
+	cmd := exec.CommandContext(e.ctx, e.cli, "run", "-j", "1", "--frames", "lines", module, "--", "echo")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+e.xdg)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 0, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	// One request, then EOF: the CLI (like the pool) holds requests until
+	// a batch fills or the input ends, so an open stdin would delay the
+	// first reply until it is closed.
+	if _, err := stdin.Write([]byte("x\n")); err != nil {
+		return 0, err
+	}
+	stdin.Close()
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	d := time.Since(t0)
+	werr := cmd.Wait()
+	if err == nil && line != "x\n" {
+		err = fmt.Errorf("first reply %q, want %q", line, "x\n")
+	}
+	if err = errors.Join(err, werr); err != nil {
+		return 0, fmt.Errorf("wasmpool run: %v: %s", err, firstLine(stderr.String()))
+	}
+	return d, nil
+}
+
+func benchStartup(e *env, rep *report) {
+	type kind struct {
+		name, skip string
+		cfg        host.Config
+		module     string // for the CLI case
+	}
+	kinds := []kind{
+		{name: "C guest", skip: e.missing("c-wasm"), cfg: host.Config{Module: e.cWasm, Args: []string{"echo"}}, module: e.cWasm},
+		{name: "Go guest", skip: e.missing("go-wasm"), cfg: host.Config{Module: e.goWasm, Args: []string{"echo"}}, module: e.goWasm},
+		{name: "native Go kid (no wasm, no compile)", skip: e.missing("native-go"), cfg: host.Config{Command: []string{e.nativeGo, "echo"}}},
+	}
+	// metrics: New ms, New's return → first reply ms, total ms
+	lib := func(k kind, cold bool) func() ([]float64, error) {
+		return func() ([]float64, error) {
+			cfg := k.cfg
+			cfg.CacheDir, cfg.Stderr = e.cache, e.stderr
+			if cold {
+				dir, done, err := coldCache(e)
+				if err != nil {
+					return nil, err
+				}
+				defer done()
+				cfg.CacheDir = dir
+			}
+			n, kid, err := startup(e.ctx, cfg)
+			return []float64{ms(n), ms(kid), ms(n + kid)}, err
+		}
+	}
+	type row struct {
+		label string
+		c     *bcase
+	}
+	var rows []row
+	var all []*bcase
+	add := func(label string, c *bcase) {
+		rows = append(rows, row{label, c})
+		all = append(all, c)
+	}
+	warm := map[string]*bcase{}
+	cold := map[string]*bcase{}
+	for _, k := range kinds {
+		if k.cfg.Module != "" {
+			cold[k.name] = &bcase{name: k.name + ", cold cache", skip: k.skip, run: lib(k, true)}
+			add(k.name+", cold cache (compile)", cold[k.name])
+		}
+		warm[k.name] = &bcase{name: k.name + ", warm cache", skip: k.skip, run: lib(k, false)}
+		label := k.name
+		if k.cfg.Module != "" {
+			label += ", warm cache"
+		}
+		add(label, warm[k.name])
+	}
+	for _, k := range kinds[:2] {
+		k := k
+		add("`wasmpool run -j 1`, "+k.name+", warm cache: process start → first reply", &bcase{
+			name: "CLI, " + k.name, skip: e.missing("cli", map[string]string{"C guest": "c-wasm", "Go guest": "go-wasm"}[k.name]),
+			run: func() ([]float64, error) {
+				d, err := cliFirstReply(e, k.module)
+				return []float64{math.NaN(), math.NaN(), ms(d)}, err
+			}})
+	}
+	measure(e, "startup", all, func(m []float64) string {
+		return fmt.Sprintf("New %.1f ms, then first reply %.1f ms, total %.1f ms", m[0], m[1], m[2])
+	})
+	rep.failed(all...)
+
+	t := &table{
+		title: "Kid start-up (one kid, one request)",
+		note: "New = host.New: compile the module in the parent (cold: compile and write the cache; warm: load it from the file cache) and fork/exec the kid. " +
+			"Kid = from New's return to the first reply: the kid's Go runtime starts, loads the compiled module from the cache, instantiates it, and the guest answers one request " +
+			"(the fork/exec itself is inside New: about the native kid's New). Median of the runs.",
+		head: []string{"case", "New (compile + exec), ms", "kid: exec → first reply, ms", "total to first reply, ms", "runs (min–max total ms)"},
+	}
+	var bars []bar
+	for _, r := range rows {
+		t.rows = append(t.rows, []string{r.label, cell(r.c, 0, "%.1f"), cell(r.c, 1, "%.1f"), cell(r.c, 2, "%.1f"), spreadCellf(r.c, 2, "%.1f")})
+		if r.c.ok() {
+			bars = append(bars, bar{label: strings.ReplaceAll(r.c.name, "native Go kid (no wasm, no compile)", "native Go kid"), value: r.c.med(2)})
+		}
+	}
+	rep.tables = append(rep.tables, t)
+	rep.panels = append(rep.panels, panel{title: "Start-up: ms to the first reply (log scale, lower is better)", unit: "ms", log: true, bars: bars})
+	rep.target("Kid start-up, C guest, warm cache: exec → first reply ≤ 5 ms", warm["C guest"].med(1), 5, "%.1f ms")
+	rep.target("Kid start-up, Go guest, warm cache: exec → first reply ≤ 40 ms", warm["Go guest"].med(1), 40, "%.1f ms")
+}
+
+func benchMemory(e *env, rep *report) {
+	type kind struct {
+		name, skip string
+		cfg        host.Config
+	}
+	kinds := []kind{
+		{name: "C guest (wasm)", skip: e.missing("c-wasm"), cfg: host.Config{Module: e.cWasm, Args: []string{"echo"}}},
+		{name: "Go guest (wasm)", skip: e.missing("go-wasm"), cfg: host.Config{Module: e.goWasm, Args: []string{"echo"}}},
+		{name: "native Go kid", skip: e.missing("native-go"), cfg: host.Config{Command: []string{e.nativeGo, "echo"}}},
+		{name: "native C kid", skip: e.missing("native-c"), cfg: host.Config{Command: []string{e.nativeC, "echo"}}},
+	}
+	var cases []*bcase
+	for _, k := range kinds {
+		cfg := k.cfg
+		cfg.Kids, cfg.CacheDir, cfg.Stderr = 2, e.cache, e.stderr
+		cases = append(cases, &bcase{name: k.name, skip: k.skip, run: func() ([]float64, error) {
+			rss, err := idleRSS(e.ctx, cfg)
+			return []float64{rss}, err
+		}})
+	}
+	measure(e, "memory", cases, func(m []float64) string { return fmt.Sprintf("%.1f MiB per idle kid", m[0]) })
+	rep.failed(cases...)
+	t := &table{
+		title: "Memory: resident set of an idle kid",
+		note: "VmRSS of each kid process of a 2-kid pool, once its guest has started and blocks reading its first request (median over kids and runs). " +
+			"A wasm kid is the host program re-executed (here the benchmark binary): Go runtime, wazero, the compiled module and the guest's linear memory.",
+		head: []string{"kid", "RSS, MiB", "runs (min–max MiB)"},
+	}
+	var bars []bar
+	for _, c := range cases {
+		t.rows = append(t.rows, []string{c.name, cell(c, 0, "%.1f"), spreadCellf(c, 0, "%.1f")})
+		if c.ok() {
+			bars = append(bars, bar{label: c.name, value: c.med(0)})
+		}
+	}
+	rep.tables = append(rep.tables, t)
+	rep.panels = append(rep.panels, panel{title: "Idle kid RSS: MiB (lower is better)", unit: "MiB", bars: bars})
+	rep.target("Idle kid RSS, C guest ≤ 8 MiB", cases[0].med(0), 8, "%.1f MiB")
+	rep.target("Idle kid RSS, Go guest ≤ 40 MiB", cases[1].med(0), 40, "%.1f MiB")
+}
+
+// idleRSS starts a pool, waits until each kid blocks reading its requests,
+// and returns the median VmRSS of the kids in MiB.
+func idleRSS(ctx context.Context, cfg host.Config) (float64, error) {
+	before := children()
+	pool, err := host.New(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+	var pids []int
+	for pid := range children() {
+		if !before[pid] {
+			pids = append(pids, pid)
+		}
+	}
+	if len(pids) != cfg.Kids {
+		return 0, fmt.Errorf("found %d new child processes, want %d", len(pids), cfg.Kids)
+	}
+	var rss []float64
+	for _, pid := range pids {
+		if err := waitIdle(pid, 10*time.Second); err != nil {
+			return 0, err
+		}
+		kb, err := statusField(pid, "VmRSS")
+		if err != nil {
+			return 0, err
+		}
+		rss = append(rss, float64(kb)/1024)
+	}
+	return median(rss), nil
+}
+
+// children returns the pids of this process's children.
+func children() map[int]bool {
+	pids := map[int]bool{}
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids[pid] = true
+			}
+		}
+	}
+	return pids
+}
+
+// waitIdle waits until one of pid's threads is blocked in read(0, ...):
+// the guest waits for its first request. Where /proc/PID/task/*/syscall
+// cannot be read it waits until VmRSS stops changing.
+func waitIdle(pid int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	last, same := int64(-1), 0
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
+		readable := false
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			readable = true
+			if strings.HasPrefix(string(b), "0 0x0 ") {
+				time.Sleep(5 * time.Millisecond) // let the start-up's last page faults land
+				return nil
+			}
+		}
+		if !readable {
+			kb, err := statusField(pid, "VmRSS")
+			if err != nil {
+				return err
+			}
+			if kb == last {
+				if same++; same == 5 {
+					return nil
+				}
+			} else {
+				last, same = kb, 0
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("kid %d did not become idle within %v", pid, limit)
+}
+
+// statusField reads a "kB" field of /proc/PID/status.
+func statusField(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+}
