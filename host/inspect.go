@@ -111,17 +111,12 @@ func WazeroVersion() string {
 	return "unknown"
 }
 
-// Imports lists a module's imports without compiling it: a quick look
-// before a pool starts. It fails on a malformed module.
-func Imports(code []byte) ([]Import, error) {
-	if err := checkHeader("module", code); err != nil {
-		return nil, err
-	}
-	m, err := parseModule(code)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrModule, err)
-	}
-	return m.imports, nil
+// InspectInterface is Inspect without the compile: it reads the module's
+// interface from code and reports the problems that show in it, in
+// milliseconds. CompileTime is 0 and Compiler empty; name is the module's
+// name in messages.
+func InspectInterface(ctx context.Context, name string, code []byte) (ModuleInfo, error) {
+	return inspect(ctx, name, code, false)
 }
 
 // Inspect reads and compiles the module at path and reports its interface
@@ -134,10 +129,10 @@ func Inspect(ctx context.Context, path string) (ModuleInfo, error) {
 	if err != nil {
 		return ModuleInfo{}, fmt.Errorf("%w: %w", ErrModule, err)
 	}
-	return inspect(ctx, path, code)
+	return inspect(ctx, path, code, true)
 }
 
-func inspect(ctx context.Context, path string, code []byte) (ModuleInfo, error) {
+func inspect(ctx context.Context, path string, code []byte, compile bool) (ModuleInfo, error) {
 	if err := checkHeader(path, code); err != nil {
 		return ModuleInfo{}, err
 	}
@@ -146,19 +141,20 @@ func inspect(ctx context.Context, path string, code []byte) (ModuleInfo, error) 
 	m, perr := parseModule(code)
 	info.Imports, info.Exports, info.Memory, info.CustomSections = m.imports, m.exports, m.memory, m.customs
 	if perr != nil {
-		info.problem("it is malformed: %v", perr)
+		info.problem("%v", perr)
 	}
-	info.Compiler = "wazero " + WazeroVersion() + " compiler"
-
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler())
 	defer rt.Close(ctx)
-	start := time.Now()
-	mod, cerr := rt.CompileModule(ctx, code)
-	if cerr != nil {
-		info.problem("it does not compile: %v", cerr)
-	} else {
-		info.CompileTime = time.Since(start)
-		mod.Close(ctx)
+	if compile {
+		info.Compiler = "wazero " + WazeroVersion() + " compiler"
+		start := time.Now()
+		mod, cerr := rt.CompileModule(ctx, code)
+		if cerr != nil {
+			info.problem("it does not compile: %v", cerr)
+		} else {
+			info.CompileTime = time.Since(start)
+			mod.Close(ctx)
+		}
 	}
 	wasi := wasiFunctions(ctx, rt)
 	info.check(m, wasi)
@@ -333,7 +329,7 @@ type parsedModule struct {
 }
 
 // errMalformed is the cause of every parse failure.
-var errMalformed = errors.New("malformed")
+var errMalformed = errors.New("malformed module")
 
 type wasmReader struct {
 	b   []byte
@@ -343,13 +339,13 @@ type wasmReader struct {
 
 func (r *wasmReader) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w %s at offset %d", errMalformed, what, r.off)
+		r.err = fmt.Errorf("%w: %s at offset %d", errMalformed, what, r.off)
 	}
 }
 
 func (r *wasmReader) byte() byte {
 	if r.err != nil || r.off >= len(r.b) {
-		r.fail("byte")
+		r.fail("unexpected end")
 		return 0
 	}
 	c := r.b[r.off]
@@ -365,7 +361,7 @@ func (r *wasmReader) uleb(bits uint) uint64 {
 			return 0
 		}
 		if bits-shift < 7 && (c&0x80 != 0 || uint64(c)>>(bits-shift) != 0) {
-			r.fail("LEB128 number")
+			r.fail("bad LEB128 number")
 			return 0
 		}
 		v |= uint64(c&0x7f) << shift
@@ -381,7 +377,7 @@ func (r *wasmReader) u32() uint32 { return uint32(r.uleb(32)) }
 func (r *wasmReader) count() int {
 	n := r.u32()
 	if uint64(n) > uint64(len(r.b)-r.off) {
-		r.fail("vector length")
+		r.fail("vector length past the end")
 		return 0
 	}
 	return int(n)
@@ -389,7 +385,7 @@ func (r *wasmReader) count() int {
 
 func (r *wasmReader) bytes(n int) []byte {
 	if r.err != nil || n < 0 || n > len(r.b)-r.off {
-		r.fail("length")
+		r.fail("length past the end")
 		return nil
 	}
 	b := r.b[r.off : r.off+n]
@@ -404,7 +400,7 @@ var valTypes = map[byte]string{0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64
 func (r *wasmReader) limits() (min, max uint64, hasMax, shared, is64 bool) {
 	flags := r.byte()
 	if flags > 7 {
-		r.fail("limits")
+		r.fail("bad limits")
 		return
 	}
 	hasMax, shared, is64 = flags&1 != 0, flags&2 != 0, flags&4 != 0
@@ -430,8 +426,13 @@ func parseModule(code []byte) (parsedModule, error) {
 	var exportedMem []string
 	top := &wasmReader{b: code, off: 8}
 	for top.off < len(code) && top.err == nil {
+		start := top.off
 		id := top.byte()
-		body := top.bytes(top.count())
+		size := top.u32()
+		if top.err == nil && uint64(size) > uint64(len(code)-top.off) {
+			top.err = fmt.Errorf("%w: section %d at offset %d runs past the end", errMalformed, id, start)
+		}
+		body := top.bytes(int(size))
 		if top.err != nil {
 			break
 		}
@@ -467,7 +468,7 @@ func parseModule(code []byte) (parsedModule, error) {
 				im := Import{Module: r.name(), Name: r.name()}
 				kind := r.byte()
 				if int(kind) >= len(kinds) {
-					r.fail("import kind")
+					r.fail("bad import kind")
 					break
 				}
 				im.Kind = kinds[kind]
@@ -515,7 +516,7 @@ func parseModule(code []byte) (parsedModule, error) {
 				kind := r.byte()
 				idx := int(r.u32())
 				if int(kind) >= len(kinds) {
-					r.fail("export kind")
+					r.fail("bad export kind")
 					break
 				}
 				e.Kind = kinds[kind]

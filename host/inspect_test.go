@@ -86,7 +86,7 @@ func TestInspectFixtures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			info, err := inspect(ctx, tc.name+".wasm", tc.mod)
+			info, err := inspect(ctx, tc.name+".wasm", tc.mod, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func TestInspectDetails(t *testing.T) {
 	mod := wasm(types, importFunc("wasi_snapshot_preview1", "fd_write", 1), oneFunc,
 		sec(5, 1, 1, 2, 17), exportAll("_start", 1), code,
 		sec(0, cat(str("wasmpool"), []byte("framing lines\none-to-one\nenv TZ optional\n"))...))
-	info, err := inspect(context.Background(), "m.wasm", mod)
+	info, err := inspect(context.Background(), "m.wasm", mod, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestInspectGoGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info2, err := inspect(context.Background(), "described.wasm", described)
+	info2, err := inspect(context.Background(), "described.wasm", described, true)
 	if err != nil || info2.Described == nil || !info2.Described.OneToOne || len(info2.Problems) != 0 {
 		t.Errorf("described linelen: %+v, %v", info2, err)
 	}
@@ -224,16 +224,21 @@ func FuzzParseModule(f *testing.F) {
 	})
 }
 
-func TestImports(t *testing.T) {
-	mod := wasm(types, importFunc("wasi_snapshot_preview1", "fd_write", 1), oneFunc, memory1, exportAll("_start", 1), code)
-	ims, err := Imports(mod)
-	if err != nil || len(ims) != 1 || ims[0].Name != "fd_write" || ims[0].Kind != "func" {
-		t.Errorf("Imports = %+v, %v", ims, err)
+func TestInspectInterface(t *testing.T) {
+	ctx := context.Background()
+	mod := wasm(types, importFunc("env", "log", 1), oneFunc, memory1, exportAll("_start", 1), code)
+	info, err := InspectInterface(ctx, "m.wasm", mod)
+	if err != nil || info.CompileTime != 0 || info.Compiler != "" || len(info.Imports) != 1 || info.Memory == nil {
+		t.Fatalf("InspectInterface = %+v, %v", info, err)
 	}
-	if _, err := Imports(mod[:len(mod)-2]); !errors.Is(err, ErrModule) {
-		t.Errorf("Imports(truncated) error = %v, want ErrModule", err)
+	if len(info.Problems) != 1 || !strings.Contains(info.Problems[0], "env.log") {
+		t.Errorf("problems %q", info.Problems)
 	}
-	if _, err := Imports([]byte("text")); !errors.Is(err, ErrModule) {
-		t.Errorf("Imports(text) error = %v, want ErrModule", err)
+	// without a compile, code that does not validate goes unnoticed
+	if info, err := InspectInterface(ctx, "m.wasm", wasm(types, oneFunc, memory1, exportAll("_start", 0))); err != nil || len(info.Problems) != 0 {
+		t.Errorf("bad code: %q, %v", info.Problems, err)
+	}
+	if _, err := InspectInterface(ctx, "m.wasm", []byte("text")); !errors.Is(err, ErrModule) {
+		t.Errorf("text: %v, want ErrModule", err)
 	}
 }

@@ -46,7 +46,30 @@ func fixtures() map[string][]byte {
 	importFunc := func(module, name string, typ byte) []byte {
 		return sec(2, cat([]byte{1}, str(module), str(name), []byte{0, typ})...)
 	}
+	// wcat: a WASI filter in 200 bytes that copies stdin to stdout, read
+	// by read, so it echoes each request in any framing; it compiles in
+	// a millisecond, which cold-cache tests want.
+	wcatCode := []byte{
+		0x02, 0x40, // block
+		0x03, 0x40, // loop
+		0x41, 0x00, 0x41, 0x10, 0x36, 0x02, 0x00, // iov.buf = 16
+		0x41, 0x04, 0x41, 0x80, 0x20, 0x36, 0x02, 0x00, // iov.len = 4096
+		0x41, 0x00, 0x41, 0x00, 0x41, 0x01, 0x41, 0x08, 0x10, 0x00, // fd_read(0, iov, 1, &n)
+		0x0d, 0x01, // an error: done
+		0x41, 0x08, 0x28, 0x02, 0x00, 0x45, 0x0d, 0x01, // n == 0: done
+		0x41, 0x04, 0x41, 0x08, 0x28, 0x02, 0x00, 0x36, 0x02, 0x00, // iov.len = n
+		0x41, 0x01, 0x41, 0x00, 0x41, 0x01, 0x41, 0x0c, 0x10, 0x01, 0x1a, // fd_write(1, iov, 1, &w)
+		0x0c, 0x00, // again
+		0x0b, 0x0b, 0x0b,
+	}
+	wcat := wasm(types,
+		sec(2, cat([]byte{2},
+			str("wasi_snapshot_preview1"), str("fd_read"), []byte{0, 1},
+			str("wasi_snapshot_preview1"), str("fd_write"), []byte{0, 1})...),
+		oneFunc, memory, exports("_start", 2),
+		sec(10, cat([]byte{1}, leb(uint32(len(wcatCode)+1)), []byte{0}, wcatCode)...))
 	return map[string][]byte{
+		"wcat":      wcat,
 		"command":   wasm(types, oneFunc, memory, exports("_start", 0), code),
 		"nostart":   wasm(types, oneFunc, memory, exports("run", 0), code),
 		"reactor":   wasm(types, oneFunc, memory, exports("_initialize", 0), code),

@@ -93,7 +93,7 @@ func printInfo(w io.Writer, info host.ModuleInfo) {
 		}
 		limit := "no maximum (up to 4GiB)"
 		if m.HasMax {
-			limit = fmt.Sprintf("at most %d pages (%s)", m.Max, formatSize(int64(m.Max)*64<<10))
+			limit = fmt.Sprintf("at most %s (%s)", plural(int(m.Max), "page"), formatSize(int64(m.Max)*64<<10))
 		}
 		extra := ""
 		if m.Shared {
@@ -102,7 +102,7 @@ func printInfo(w io.Writer, info host.ModuleInfo) {
 		if m.Memory64 {
 			extra += ", 64-bit"
 		}
-		field("memory", "%s: at least %d pages (%s), %s%s", how, m.Min, formatSize(int64(m.Min)*64<<10), limit, extra)
+		field("memory", "%s: at least %s (%s), %s%s", how, plural(int(m.Min), "page"), formatSize(int64(m.Min)*64<<10), limit, extra)
 	} else {
 		field("memory", "none")
 	}
@@ -144,4 +144,12 @@ func printInfo(w io.Writer, info host.ModuleInfo) {
 	for _, p := range info.Problems {
 		fmt.Fprintf(w, "  - %s\n", p)
 	}
+}
+
+// plural writes a count of things: 1 page, 2 pages.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

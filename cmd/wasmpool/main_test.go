@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"wasmpool/host"
 	"wasmpool/internal/guestbuild"
 )
 
@@ -28,6 +30,7 @@ var env struct {
 	dir     string // temporary, removed at the end
 	tg      string // testdata/guests/tg
 	linelen string // examples/linelen/guest
+	wcat    string // a hand-assembled cat, see fixtures
 	cache   string // XDG_CACHE_HOME of every run: one compile per module
 }
 
@@ -58,15 +61,27 @@ func (s setupM) Run() int {
 	defer os.RemoveAll(dir)
 	env.dir, env.cache = dir, filepath.Join(dir, "cache")
 	var wg sync.WaitGroup
-	var errs [2]error
+	errs := make([]error, 2)
 	wg.Go(func() { env.tg, errs[0] = guestbuild.Go(dir, "wasmpool/cmd/wasmpool/testdata/guests/tg") })
 	wg.Go(func() { env.linelen, errs[1] = guestbuild.Go(dir, "wasmpool/examples/linelen/guest") })
 	wg.Wait()
+	env.wcat = filepath.Join(dir, "wcat.wasm")
+	errs = append(errs, os.WriteFile(env.wcat, fixtures()["wcat"], 0o644))
 	for _, err := range errs {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+	}
+	// Compile each guest once into the cache every script shares, before
+	// the scripts (which run in parallel) all find it cold.
+	for _, m := range []string{env.tg, env.linelen, env.wcat} {
+		pool, err := host.New(context.Background(), host.Config{Module: m, Kids: 1, CacheDir: filepath.Join(env.cache, "wasmpool")})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		pool.Close()
 	}
 	return s.m.Run()
 }
@@ -78,6 +93,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("TG", env.tg)
 			e.Setenv("LINELEN", env.linelen)
+			e.Setenv("WCAT", env.wcat)
 			e.Setenv("XDG_CACHE_HOME", env.cache)
 			e.Setenv(exitFileEnv, filepath.Join(e.WorkDir, ".exit"))
 			return nil

@@ -150,6 +150,7 @@ type plan struct {
 	framing     frames.Framing
 	reply       frames.Framing
 	fromSection bool // the one-reply mode came from the section
+	memory      *host.Memory
 }
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -178,7 +179,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		if ctx.Err() != nil {
 			return interrupted(ctx, con, "while starting the kids")
 		}
-		con.printf("%s", setupError(memoryHint(ctx, err, p)))
+		con.printf("%s", setupError(memoryHint(err, p)))
 		return exitUsage
 	}
 	defer pool.Close()
@@ -249,9 +250,13 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 				break
 			}
 			replies.Add(1)
+			r.idleFailures = 0
 			continue
 		}
 		r.report(ctx, err)
+		if r.stop {
+			break
+		}
 	}
 	close(stopFlush)
 	if err := out.flush(); err != nil && writeErr == nil {
@@ -308,6 +313,12 @@ type runState struct {
 	failed      bool
 	setupFailed bool
 	kidFailures map[string]int // by description without the kid's number
+	// idleFailures counts kids in a row that died before they took any
+	// request, with no reply in between: a guest that cannot start. The
+	// pool gives up on a failure rate, which a loaded machine (slow kid
+	// start-up) may never reach; past kids+2 of them the run stops.
+	idleFailures int
+	stop         bool
 }
 
 // index maps the pool's request index to the input's: requests that were
@@ -369,6 +380,19 @@ func (r *runState) report(ctx context.Context, err error) {
 		r.con.printf("%s", msg)
 	case errors.As(err, &ke):
 		r.failed = true
+		if len(ke.Lost) == 0 {
+			r.idleFailures++
+		} else {
+			r.idleFailures = 0
+		}
+		if r.idleFailures > r.plan.cfg.Kids+2 {
+			r.stop = true
+			r.con.printf("giving up: %d kids in a row failed before they took a request; the last: %s", r.idleFailures, r.describeKid(ke))
+			if ke.ExitCode == abi.ExitSetup {
+				r.setupFailed = true
+			}
+			return
+		}
 		desc := r.describeKid(ke)
 		key := strings.TrimPrefix(desc, fmt.Sprintf("kid %d (pid %d) ", ke.Kid, ke.Pid))
 		if r.kidFailures[key] == 0 {
@@ -438,20 +462,16 @@ func setupError(err error) string {
 
 // memoryHint words a module that cannot live within --mem: the runtime
 // refuses it at compile time in its own terms.
-func memoryHint(ctx context.Context, err error, p *plan) error {
-	if p.cfg.MemoryLimit == 0 || !errors.Is(err, host.ErrModule) || !strings.Contains(err.Error(), "memory") {
-		return err
-	}
-	info, ierr := host.Inspect(ctx, p.module)
-	if ierr != nil || info.Memory == nil {
+func memoryHint(err error, p *plan) error {
+	if p.cfg.MemoryLimit == 0 || p.memory == nil || !errors.Is(err, host.ErrModule) {
 		return err
 	}
 	pages := (p.cfg.MemoryLimit + 65535) / 65536
-	if int64(info.Memory.Min) <= pages {
+	if int64(p.memory.Min) <= pages {
 		return err
 	}
 	return fmt.Errorf("%s needs at least %d pages of memory (%s), more than --mem %s allows (%d pages)",
-		p.module, info.Memory.Min, formatSize(int64(info.Memory.Min)<<16), formatSize(p.cfg.MemoryLimit), pages)
+		p.module, p.memory.Min, formatSize(int64(p.memory.Min)<<16), formatSize(p.cfg.MemoryLimit), pages)
 }
 
 // pathError words a file error as "name: reason", as cat does.
@@ -492,15 +512,20 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Kids provide WASI preview 1 functions and nothing else; the pool
-	// checks function imports, this catches the rest before kids die of it.
-	if imports, err := host.Imports(code); err == nil {
-		for _, im := range imports {
-			if im.Kind != "func" {
-				return nil, &usageError{fmt.Sprintf("%s imports a %s, %s.%s: kids provide only WASI preview 1 functions", p.module, im.Kind, im.Module, im.Name)}
-			}
-		}
+	// A quick look at the module's interface, without compiling it: what
+	// would stop it from running as a kid is said here, in words, before
+	// the pool compiles it or kids die of it.
+	info, err := host.InspectInterface(context.Background(), p.module, code)
+	if err != nil {
+		return nil, &usageError{setupError(err)}
 	}
+	if len(info.Problems) > 0 {
+		if strings.HasPrefix(info.Problems[0], "malformed") {
+			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, info.Problems[0])}
+		}
+		return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, info.Problems[0])}
+	}
+	p.memory = info.Memory
 	if !o.ignoreSection {
 		content, found, err := abi.ModuleSection(code)
 		if err != nil {
@@ -552,6 +577,11 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 		mode = host.Stream
 		if o.ordered {
 			mode = host.Ordered
+		}
+	}
+	if o.mem > 0 && p.memory != nil {
+		if err := memoryHint(host.ErrModule, &plan{module: p.module, memory: p.memory, cfg: host.Config{MemoryLimit: o.mem}}); err != host.ErrModule {
+			return nil, &usageError{err.Error()}
 		}
 	}
 	if err := p.checkGrants(sec, o); err != nil {
