@@ -71,6 +71,9 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		if !strings.HasPrefix(d.Path, "/") || filepath.Clean(d.Path) != d.Path {
 			return errors.New("the guest path must be absolute and clean, like /data")
 		}
+		if err := (abi.Section{Dirs: []abi.SectionDir{d}}).Validate(); err != nil {
+			return lastPart(err)
+		}
 		changes = append(changes, func(s *abi.Section) {
 			for i := range s.Dirs {
 				if s.Dirs[i].Path == d.Path {
@@ -88,6 +91,9 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 			return fmt.Errorf("unknown %q: want NAME[:optional]", opt)
 		}
 		e := abi.SectionEnv{Name: name, Optional: hasOpt}
+		if err := (abi.Section{Env: []abi.SectionEnv{e}}).Validate(); err != nil {
+			return lastPart(err)
+		}
 		changes = append(changes, func(s *abi.Section) {
 			for i := range s.Env {
 				if s.Env[i].Name == e.Name {
@@ -247,4 +253,13 @@ func writeFileAtomic(path string, data []byte, modeOf string) error {
 		os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// lastPart is the innermost reason of an error: what follows its last ": ".
+func lastPart(err error) error {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return errors.New(msg)
 }
