@@ -29,7 +29,8 @@
 //     during the handler call; reply copies what it is given.
 //   - Replies are buffered and written with WASI fd_write on fd 1, requests
 //     read with fd_read on fd 0: the buffer is flushed before every read of
-//     stdin, when it holds 64 KiB, and at the end. Do not write to stdout
+//     stdin, when it holds 64 KiB, when a reply has waited 10 ms while the
+//     guest works through a batch of requests already read, and at the end. Do not write to stdout
 //     yourself (the shim's console.log does!): use console.error or
 //     writeStderr.
 //   - reply refuses a lines or zero payload that contains its terminator
@@ -55,6 +56,9 @@ declare function wasi_fd_write(fd: u32, iovs: usize, iovsLen: usize, nwritten: u
 @external("wasi_snapshot_preview1", "proc_exit")
 declare function wasi_proc_exit(code: u32): void;
 // @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "clock_time_get")
+declare function wasi_clock_time_get(id: u32, precision: u64, time: usize): u16;
+// @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "args_sizes_get")
 declare function wasi_args_sizes_get(argc: usize, argvBufSize: usize): u16;
 // @ts-ignore: decorator
@@ -72,6 +76,41 @@ const FLUSH_AT: i32 = 64 << 10;
 
 // A scratch area for iovecs and result counts: [buf, len, result].
 const scratch: usize = memory.data(16);
+
+// MAX_DELAY_NS bounds how long a reply waits in the buffer while the guest
+// works through the rest of a batch of requests: 10 ms.
+const MAX_DELAY_NS: u64 = 10_000_000;
+
+/** A monotonic time in nanoseconds. */
+function now(): u64 {
+  const t = memory.data(8);
+  if (wasi_clock_time_get(1, 1000, t) != 0) return 0; // 1: MONOTONIC
+  return load<u64>(t);
+}
+
+// Pacer tells when buffered replies have waited MAX_DELAY_NS. Reading the
+// clock is a host call, so it reads it only every so many requests, about
+// once a millisecond whatever a request costs (as the Go SDK does).
+class Pacer {
+  every: u32 = 0;
+  n: u32 = 0;
+  lastCheck: u64 = 0;
+
+  due(flushed: u64): bool {
+    if (++this.n < this.every) return false;
+    this.n = 0;
+    const t = now();
+    if (this.lastCheck == 0) this.every = 1;
+    const gap = t - this.lastCheck;
+    if (gap < 1_000_000) {
+      this.every = min(2 * this.every, 4096);
+    } else if (gap > 2_000_000) {
+      this.every = max(this.every / 2, 1);
+    }
+    this.lastCheck = t;
+    return t - flushed >= MAX_DELAY_NS;
+  }
+}
 
 export const LINES: i32 = 0;
 export const ZERO: i32 = 1;
@@ -123,7 +162,8 @@ export class Options {
   requests: Framing = Framing.lines();
   /** The reply framing; null means the request framing. */
   replies: Framing | null = null;
-  /** The largest request; 0 means DEFAULT_MAX_FRAME. */
+  /** The largest request; 0 means DEFAULT_MAX_FRAME, a negative value no
+   * limit (but the 4 GiB of wasm32 memory). */
   maxFrame: i32 = 0;
 }
 
@@ -161,6 +201,8 @@ export class Replies {
   /** The first error (sticky), or null. */
   error: string | null = null;
   private writeFailed: bool = false;
+  /** When replies were last written (ns). */
+  flushed: u64 = now();
 
   constructor(public framing: Framing, private fd: u32) {
     this.buf = heap.alloc(<usize>(2 * FLUSH_AT));
@@ -244,12 +286,16 @@ export class Replies {
     return false;
   }
 
+  /** The number of bytes buffered. */
+  get buffered(): i32 { return this.len; }
+
   /** Writes the buffered replies; false on a write error. */
   flush(): bool {
     if (this.writeFailed) return false;
     if (this.len == 0) return true;
     const e = writeAll(this.fd, this.buf, <usize>this.len);
     this.len = 0;
+    this.flushed = now();
     if (e != 0) return this.writeError(e);
     return true;
   }
@@ -286,9 +332,10 @@ export function run(inFd: u32, outFd: u32, opt: Options, h: Handler): string | n
 
 function loop(inFd: u32, out: Replies, opt: Options, h: Handler): string | null {
   const f = opt.requests;
-  const maxFrame = opt.maxFrame == 0 ? DEFAULT_MAX_FRAME : opt.maxFrame;
+  const maxFrame = opt.maxFrame == 0 ? DEFAULT_MAX_FRAME : opt.maxFrame < 0 ? i32.MAX_VALUE - 16 : opt.maxFrame;
   let buf = new ArrayBuffer(0);
   let view: Uint8Array | null = null;
+  const pace = new Pacer();
   let start = 0, end = 0, scanned = 0, count: i64 = 0;
   let eof = false;
   const t = f.terminator();
@@ -362,6 +409,10 @@ function loop(inFd: u32, out: Replies, opt: Options, h: Handler): string | null 
       if (err !== null) {
         out.flush();
         return "request " + count.toString() + ": " + err;
+      }
+      // Replies that waited long enough while a batch is worked through.
+      if (out.buffered > 0 && pace.due(out.flushed) && !out.flush()) {
+        return "writing replies: " + (out.error as string);
       }
       continue;
     }

@@ -34,8 +34,9 @@
  *     call; wp_reply copies what it is given.
  *   - Replies are buffered and written with read()/write() on fds 0 and 1
  *     (no stdio): the buffer is flushed before every read of stdin, when it
- *     holds 64 KiB, and at the end. Do not write to stdout with stdio
- *     yourself; use stderr for diagnostics.
+ *     holds 64 KiB, when a reply has waited 10 ms while the guest works
+ *     through a batch of requests already read, and at the end. Do not
+ *     write to stdout with stdio yourself; use stderr for diagnostics.
  *   - wp_reply refuses a lines or zero payload that contains its terminator
  *     and a fixed:N payload that is not N bytes long. Unlike the Go SDK the
  *     error is sticky: the request fails even if the handler ignores the
@@ -60,12 +61,23 @@
 #ifndef WASMPOOL_H
 #define WASMPOOL_H
 
+/* clock_gettime for native builds with -std=c99 (include this header
+ * first); wasm builds read the WASI clock directly. */
+#if !defined(__wasi__) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200112L
+#endif
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__wasi__)
+#include <wasi/api.h>
+#else
+#include <time.h>
+#endif
 
 /* WP_DEFAULT_MAX_FRAME is abi.DefaultMaxFrame: the largest request accepted
  * when wp_options.max_frame is 0. */
@@ -74,6 +86,9 @@
 #define WP_FLUSH_AT ((size_t)64 << 10)
 /* WP_LENPFX_HEADER is the size of a lenpfx length header. */
 #define WP_LENPFX_HEADER 8
+/* WP_MAX_DELAY_NS bounds how long a reply waits in the buffer while the
+ * guest works through the rest of a batch of requests: 10 ms. */
+#define WP_MAX_DELAY_NS ((uint64_t)10000000)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define WP__UNUSED __attribute__((unused))
@@ -106,6 +121,7 @@ typedef struct wp_replies {
 	size_t len;
 	int failed;        /* a sticky error is in msg */
 	int write_failed;  /* writing stdout failed: stop for good */
+	uint64_t flushed;  /* when replies were last written, in ns */
 	char msg[200];
 } wp_replies;
 
@@ -117,7 +133,7 @@ typedef int (*wp_handler)(const unsigned char *req, size_t len, wp_replies *w, v
 typedef struct wp_options {
 	wp_framing requests;
 	const wp_framing *replies; /* NULL: the same as requests */
-	size_t max_frame;          /* 0: WP_DEFAULT_MAX_FRAME */
+	size_t max_frame;          /* 0: WP_DEFAULT_MAX_FRAME; (size_t)-1: no limit */
 } wp_options;
 
 /* ---- small helpers without stdio ---- */
@@ -196,6 +212,46 @@ WP_API int wp_parse_framing(const char *name, wp_framing *f) {
 	return -1;
 }
 
+/* ---- the clock ---- */
+
+/* wp__now returns a monotonic time in nanoseconds. */
+static WP__UNUSED uint64_t wp__now(void) {
+#if defined(__wasi__)
+	__wasi_timestamp_t t = 0;
+	if (__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1000, &t) != 0) return 0;
+	return (uint64_t)t;
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* wp__pacer tells when buffered replies have waited WP_MAX_DELAY_NS.
+ * Reading the clock is a host call, so it reads it only every so many
+ * requests, about once a millisecond whatever a request costs (as the Go
+ * SDK does). */
+typedef struct wp__pacer {
+	unsigned every, n;
+	uint64_t last_check;
+} wp__pacer;
+
+static WP__UNUSED int wp__due(wp__pacer *p, uint64_t flushed) {
+	uint64_t now, gap;
+	if (++p->n < p->every) return 0;
+	p->n = 0;
+	now = wp__now();
+	if (p->last_check == 0) p->every = 1;
+	gap = now - p->last_check;
+	if (gap < 1000000u) {
+		p->every = p->every * 2 < 4096 ? p->every * 2 : 4096;
+	} else if (gap > 2000000u) {
+		p->every = p->every / 2 > 1 ? p->every / 2 : 1;
+	}
+	p->last_check = now;
+	return now - flushed >= WP_MAX_DELAY_NS;
+}
+
 /* ---- replies ---- */
 
 static WP__UNUSED int wp__write_all(int fd, const unsigned char *p, size_t n) {
@@ -228,6 +284,7 @@ WP_API int wp_flush(wp_replies *w) {
 	if (w->len == 0) return 0;
 	e = wp__write_all(w->fd, w->buf, w->len);
 	w->len = 0;
+	w->flushed = wp__now();
 	if (e) return wp__write_failed(w, e);
 	return 0;
 }
@@ -344,6 +401,7 @@ WP_API int wp_run(int in, int out, const wp_options *opt, wp_handler h, void *ar
 	uint64_t count = 0;
 	int eof = 0, rc = -1;
 	wp__str s = {err, 0, errlen};
+	wp__pacer pace = {0, 0, 0};
 
 	if (errlen > 0) err[0] = 0;
 	memset(&w, 0, sizeof w);
@@ -357,6 +415,7 @@ WP_API int wp_run(int in, int out, const wp_options *opt, wp_handler h, void *ar
 		wp__cat(&s, "frames: invalid framing fixed:0: fixed:N needs a record size N >= 1");
 		return -1;
 	}
+	w.flushed = wp__now();
 	w.buf = (unsigned char *)malloc(2 * WP_FLUSH_AT);
 	if (w.buf == NULL) {
 		wp__cat(&s, "out of memory");
@@ -453,6 +512,12 @@ WP_API int wp_run(int in, int out, const wp_options *opt, wp_handler h, void *ar
 				wp_flush(&w);
 				wp__cat(&s, "request "); wp__catu(&s, count); wp__cat(&s, ": ");
 				wp__cat(&s, w.failed ? w.msg : "handler failed");
+				goto done;
+			}
+			/* replies that waited long enough while a batch is worked through */
+			if (w.len > 0 && wp__due(&pace, w.flushed) && wp_flush(&w) != 0) {
+				wp__cat(&s, "writing replies: ");
+				wp__cat(&s, w.msg);
 				goto done;
 			}
 			continue;

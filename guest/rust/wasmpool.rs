@@ -38,8 +38,10 @@
 //!   [`Replies::reply`] copies what it is given.
 //! - Replies are buffered and written to fd 1 with `write`, requests read
 //!   from fd 0 with `read` (no `std::io::stdout` line buffering): the buffer
-//!   is flushed before every read of stdin, when it holds 64 KiB, and at the
-//!   end. Do not print to stdout yourself; use stderr (`eprintln!`).
+//!   is flushed before every read of stdin, when it holds 64 KiB, when a
+//!   reply has waited 10 ms while the guest works through a batch of
+//!   requests already read, and at the end. Do not print to stdout
+//!   yourself; use stderr (`eprintln!`).
 //! - [`Replies::reply`] refuses a lines or zero payload that contains its
 //!   terminator and a fixed:N payload that is not N bytes long.
 //! - A handler error ends the run: [`serve`] writes `guest: request N: ERROR`
@@ -48,12 +50,14 @@
 //!   frame size ([`DEFAULT_MAX_FRAME`], 64 MiB, unless set in [`Options`]).
 //! - At EOF [`serve`] flushes and returns.
 //!
-//! A panic aborts the guest (build with `-C panic=abort`): a wasm trap.
+//! A panic aborts the guest (build with `-C panic=abort`): a wasm trap;
+//! replies still in the buffer are lost (the Go SDK writes them first).
 
 #![allow(dead_code)]
 
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 
 /// The largest request accepted when [`Options::max_frame`] is 0:
 /// abi.DefaultMaxFrame, 64 MiB.
@@ -64,6 +68,43 @@ pub const LENPFX_HEADER: usize = 8;
 
 /// Buffered replies are written at this size even before the next read.
 const FLUSH_AT: usize = 64 << 10;
+
+/// How long a reply may wait in the buffer while the guest works through
+/// the rest of a batch of requests.
+const MAX_DELAY: Duration = Duration::from_millis(10);
+
+/// Tells when buffered replies have waited MAX_DELAY. Reading the clock is
+/// a host call, so it reads it only every so many requests, about once a
+/// millisecond whatever a request costs (as the Go SDK does).
+struct Pacer {
+    every: u32,
+    n: u32,
+    last_check: Option<Instant>,
+}
+
+impl Pacer {
+    fn due(&mut self, flushed: Instant) -> bool {
+        self.n += 1;
+        if self.n < self.every {
+            return false;
+        }
+        self.n = 0;
+        let now = Instant::now();
+        match self.last_check {
+            None => self.every = 1,
+            Some(last) => {
+                let gap = now.saturating_duration_since(last);
+                if gap < Duration::from_millis(1) {
+                    self.every = std::cmp::min(2 * self.every, 4096);
+                } else if gap > Duration::from_millis(2) {
+                    self.every = std::cmp::max(self.every / 2, 1);
+                }
+            }
+        }
+        self.last_check = Some(now);
+        now.saturating_duration_since(flushed) >= MAX_DELAY
+    }
+}
 
 /// How a byte stream is cut into frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,6 +230,7 @@ pub struct Replies<'a> {
     buf: Vec<u8>,
     w: &'a mut dyn Write,
     err: Option<Error>,
+    flushed: Instant,
 }
 
 impl<'a> Replies<'a> {
@@ -270,6 +312,7 @@ impl<'a> Replies<'a> {
         }
         let r = self.w.write_all(&self.buf);
         self.buf.clear();
+        self.flushed = Instant::now();
         self.check(r)
     }
 }
@@ -282,7 +325,8 @@ pub struct Options {
     pub requests: Framing,
     /// The reply framing; None means the request framing.
     pub replies: Option<Framing>,
-    /// The largest request; 0 means [`DEFAULT_MAX_FRAME`].
+    /// The largest request; 0 means [`DEFAULT_MAX_FRAME`], `usize::MAX`
+    /// no limit.
     pub max_frame: usize,
 }
 
@@ -329,6 +373,7 @@ where
         buf: Vec::with_capacity(FLUSH_AT + 64),
         w,
         err: None,
+        flushed: Instant::now(),
     };
     let r = serve_loop(r, &mut out, opt, h);
     if r.is_err() {
@@ -354,6 +399,11 @@ where
     let (mut start, mut end, mut scanned) = (0usize, 0usize, 0usize);
     let mut count: u64 = 0;
     let mut eof = false;
+    let mut pace = Pacer {
+        every: 0,
+        n: 0,
+        last_check: None,
+    };
     let t = f.terminator();
     let reading = |count: u64, e: Error| Error::new(format!("reading request {}: {}", count + 1, e));
 
@@ -442,6 +492,12 @@ where
             if let Err(e) = h(payload, out) {
                 let _ = out.flush();
                 return Err(Error::new(format!("request {}: {}", count, e)));
+            }
+            // Replies that waited long enough while a batch is worked through.
+            if !out.buf.is_empty() && pace.due(out.flushed) {
+                if let Err(e) = out.flush() {
+                    return Err(Error::new(format!("writing replies: {}", e)));
+                }
             }
             continue;
         }
