@@ -73,6 +73,7 @@ func run(mod wazero.CompiledModule, args []string, stdin io.Reader, out *bytes.B
 	var errb bytes.Buffer
 	cfg := wazero.NewModuleConfig().
 		WithName("").
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep(). // as package host does
 		WithArgs(append([]string{"guest"}, args...)...).
 		WithStdin(stdin).
 		WithStdout(out).

@@ -90,7 +90,7 @@ func C(dir, src string, extra ...string) (string, error) {
 	tmp := tmpName(out)
 	args := []string{
 		"--target=wasm32-wasi", "--sysroot=" + c.sysroot,
-		"-std=c99", "-Oz", "-Wall", "-Wextra",
+		"-Oz", "-Wall", "-Wextra",
 		"-Wl,--strip-all",
 		"-I", sdk,
 		"-o", tmp, src,

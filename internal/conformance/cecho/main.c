@@ -1,12 +1,19 @@
 /* echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
  * names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults to
- * REQUESTS). It replies to each request with the same bytes, and fails the
- * request "wasmpool:fail" with a handler error. */
+ * REQUESTS). It replies to each request with the same bytes, fails the
+ * request "wasmpool:fail" with a handler error, and sleeps 20 ms before it
+ * replies to "wasmpool:sleep". */
 #include "wasmpool.h"
+
+#include <time.h>
 
 static int echo(const unsigned char *req, size_t len, wp_replies *w, void *arg) {
 	(void)arg;
 	if (len == 13 && memcmp(req, "wasmpool:fail", 13) == 0) return wp_fail(w, "echo: asked to fail");
+	if (len == 14 && memcmp(req, "wasmpool:sleep", 14) == 0) {
+		struct timespec ts = {0, 20000000};
+		nanosleep(&ts, NULL);
+	}
 	return wp_reply(w, req, len);
 }
 

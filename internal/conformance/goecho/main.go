@@ -1,14 +1,16 @@
 // Command goecho is the Go conformance guest. Usage: goecho [REQUESTS
 // [REPLIES]] with framing names (lines, zero, lenpfx, fixed:N; lines by
 // default, REPLIES defaults to REQUESTS). It replies to each request with
-// the same bytes, and fails the request "wasmpool:fail" with a handler
-// error. Build it with GOOS=wasip1 GOARCH=wasm go build.
+// the same bytes, fails the request "wasmpool:fail" with a handler error,
+// and sleeps 20 ms before it replies to "wasmpool:sleep". Build it with
+// GOOS=wasip1 GOARCH=wasm go build.
 package main
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"wasmpool/frames"
 	"wasmpool/guest"
@@ -35,6 +37,9 @@ func main() {
 	guest.ServeOptions(opt, func(req []byte, w *guest.Replies) error {
 		if string(req) == "wasmpool:fail" {
 			return errors.New("echo: asked to fail")
+		}
+		if string(req) == "wasmpool:sleep" {
+			time.Sleep(20 * time.Millisecond)
 		}
 		return w.Reply(req)
 	})

@@ -1,7 +1,8 @@
 //! echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
 //! names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults
-//! to REQUESTS). It replies to each request with the same bytes, and fails
-//! the request "wasmpool:fail" with a handler error.
+//! to REQUESTS). It replies to each request with the same bytes, fails the
+//! request "wasmpool:fail" with a handler error, and sleeps 20 ms before it
+//! replies to "wasmpool:sleep".
 
 use wasmpool::{serve_options, Error, Framing, Options, Replies};
 
@@ -25,6 +26,9 @@ fn main() {
     serve_options(&opt, |req: &[u8], w: &mut Replies| {
         if req == b"wasmpool:fail" {
             return Err(Error::new("echo: asked to fail"));
+        }
+        if req == b"wasmpool:sleep" {
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
         w.reply(req)
     });
