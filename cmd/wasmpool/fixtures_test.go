@@ -69,14 +69,15 @@ func fixtures() map[string][]byte {
 		oneFunc, memory, exports("_start", 2),
 		sec(10, cat([]byte{1}, leb(uint32(len(wcatCode)+1)), []byte{0}, wcatCode)...))
 	return map[string][]byte{
-		"wcat":      wcat,
-		"command":   wasm(types, oneFunc, memory, exports("_start", 0), code),
-		"nostart":   wasm(types, oneFunc, memory, exports("run", 0), code),
-		"reactor":   wasm(types, oneFunc, memory, exports("_initialize", 0), code),
-		"envimport": wasm(types, importFunc("env", "log", 1), oneFunc, memory, exports("_start", 1), code),
-		"unstable":  wasm(types, importFunc("wasi_unstable", "fd_write", 1), oneFunc, memory, exports("_start", 1), code),
-		"memimport": wasm(types, sec(2, cat([]byte{1}, str("env"), str("memory"), []byte{2, 0, 1})...), oneFunc, exports("_start", 0), code),
-		"component": []byte("\x00asm\x0d\x00\x01\x00"),
-		"truncated": []byte("\x00asm\x01\x00\x00\x00\x01\x09\x01"),
+		"wcat":       wcat,
+		"badsection": cat(wcat, sec(0, cat(str("wasmpool"), []byte("framng lines\n"))...)),
+		"command":    wasm(types, oneFunc, memory, exports("_start", 0), code),
+		"nostart":    wasm(types, oneFunc, memory, exports("run", 0), code),
+		"reactor":    wasm(types, oneFunc, memory, exports("_initialize", 0), code),
+		"envimport":  wasm(types, importFunc("env", "log", 1), oneFunc, memory, exports("_start", 1), code),
+		"unstable":   wasm(types, importFunc("wasi_unstable", "fd_write", 1), oneFunc, memory, exports("_start", 1), code),
+		"memimport":  wasm(types, sec(2, cat([]byte{1}, str("env"), str("memory"), []byte{2, 0, 1})...), oneFunc, exports("_start", 0), code),
+		"component":  []byte("\x00asm\x0d\x00\x01\x00"),
+		"truncated":  []byte("\x00asm\x01\x00\x00\x00\x01\x09\x01"),
 	}
 }

@@ -519,11 +519,15 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 	if err != nil {
 		return nil, &usageError{setupError(err)}
 	}
-	if len(info.Problems) > 0 {
-		if strings.HasPrefix(info.Problems[0], "malformed") {
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, info.Problems[0])}
+	for _, problem := range info.Problems {
+		switch {
+		case strings.HasPrefix(problem, "its wasmpool section"):
+			// said below, unless --ignore-section
+		case strings.HasPrefix(problem, "malformed"):
+			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem)}
+		default:
+			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem)}
 		}
-		return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, info.Problems[0])}
 	}
 	p.memory = info.Memory
 	if !o.ignoreSection {
