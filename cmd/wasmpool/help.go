@@ -93,7 +93,8 @@ Input and output:
   --progress[=WHEN]      progress on stderr: bytes done of the total with
                          rate and ETA when the input size is known, counts
                          otherwise. WHEN is auto (the default: only when
-                         stderr is a terminal), always or never
+                         stderr is a terminal and stdout is not), always or
+                         never
   --stats                print a summary on stderr at the end: requests,
                          replies, failures, kid restarts, wall time, requests
                          per kid

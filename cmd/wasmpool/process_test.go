@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,4 +152,36 @@ func openPty() (ptm, pts *os.File, err error) {
 		return nil, nil, err
 	}
 	return ptm, pts, nil
+}
+
+// TestRunInProcess calls run as main does, with in-memory stdio, so that
+// the race detector sees the reader, output, progress and pool goroutines.
+func TestRunInProcess(t *testing.T) {
+	var in bytes.Buffer
+	for i := range 20000 {
+		fmt.Fprintf(&in, "line %d\n", i)
+	}
+	want := in.String()
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "-j", "2", "--ordered", "--progress=always", "--stats", "--cache-dir", filepath.Join(env.cache, "wasmpool"), env.wcat}
+	code := run(context.Background(), args, &in, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, stderr.String())
+	}
+	if stdout.String() != want {
+		t.Errorf("output differs from input: %d bytes, want %d", stdout.Len(), len(want))
+	}
+	for _, s := range []string{"wasmpool: 20000 requests", "wasmpool: stats: 20000 requests, 20000 replies, 0 failed"} {
+		if !strings.Contains(stderr.String(), s) {
+			t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+		}
+	}
+
+	// cancelled: 130, and what was read is accounted for
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stderr.Reset()
+	if code := run(ctx, args, strings.NewReader("a\n"), io.Discard, &stderr); code != exitSignal {
+		t.Errorf("cancelled run: exit status %d, want %d; stderr:\n%s", code, exitSignal, stderr.String())
+	}
 }

@@ -195,7 +195,8 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	var requests, replies atomic.Int64
 	var progDone chan struct{}
 	stopProg := make(chan struct{})
-	if o.progress == "always" || (o.progress == "auto" && con.tty) {
+	// auto: a terminal shows it, unless replies go to that terminal too
+	if o.progress == "always" || (o.progress == "auto" && con.tty && !isTerminal(stdout)) {
 		total := int64(0)
 		for _, in := range ins {
 			if in.size < 0 || total < 0 {
