@@ -38,7 +38,7 @@ type dispatch struct {
 
 	kids  []*kid // by slot - 1; nil when the slot has no kid
 	rr    int    // the kid the next feeding round starts with
-	next  func() ([]byte, bool)
+	inbox *inbox
 	eof   bool // the caller's requests are exhausted
 	index int  // of the next new request
 	retry []request
@@ -47,6 +47,7 @@ type dispatch struct {
 	order   []orderSlot
 
 	failures  []time.Time
+	barren    int // kids in a row that failed before finishing a request
 	fatal     error
 	cancelled bool
 	graceEnd  time.Time
@@ -107,6 +108,12 @@ func (d *dispatch) emit(r Reply, err error) {
 func (d *dispatch) accepting(k *kid) bool {
 	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil && !(k.solo && len(k.held) > 0) &&
 		(d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
+}
+
+// retiring reports whether k is to get no more requests ever (a kid
+// that holds a retry gets more once it is done with it).
+func (d *dispatch) retiring(k *kid) bool {
+	return k.broken || k.fault != nil || (d.cfg.MaxRequests > 0 && k.given >= d.cfg.MaxRequests)
 }
 
 // feed deals requests, one at a time round robin, to the kids whose last
@@ -185,9 +192,9 @@ func (d *dispatch) take(k *kid) (request, bool) {
 		if d.cfg.Mode == Ordered && d.index-d.emitted >= d.cfg.Window {
 			return request{}, false
 		}
-		payload, ok := d.next()
+		payload, ok, eof := d.inbox.next()
 		if !ok {
-			d.eof = true
+			d.eof = eof
 			break
 		}
 		i := d.index
@@ -296,7 +303,7 @@ func (d *dispatch) closeInputs() {
 		if k == nil || !k.inOpen || k.unsent() > 0 {
 			continue
 		}
-		if noMore || !d.accepting(k) {
+		if noMore || d.retiring(k) {
 			k.closeInput()
 		}
 	}
@@ -387,8 +394,11 @@ func (d *dispatch) poll() {
 				continue
 			}
 			k := d.owners[i]
-			if k == nil {
-				continue // the wake pipe: the loop sees ctx.Done
+			if k == nil { // the wake pipe: requests came, or ctx is done
+				var buf [64]byte
+				for n, _ := unix.Read(d.wake[0], buf[:]); n == len(buf); n, _ = unix.Read(d.wake[0], buf[:]) {
+				}
+				continue
 			}
 			d.ready(k, int(fd.Fd), fd.Revents)
 			if d.stopped {
@@ -427,8 +437,25 @@ func (d *dispatch) ready(k *kid, fd int, ev int16) {
 		k.readStderr(d.cfg.Stderr)
 	case fd == k.proc.ack && !k.ackEOF:
 		k.readAcks()
+		if k.done > 0 {
+			d.barren = 0
+		}
 		if !d.cfg.Mode.oneToOne() {
 			d.finishedUpTo(k, k.done)
+			return
+		}
+		// The guest flushed its replies to the requests it reports done
+		// before it asked for more: once the reply pipe is drained, they
+		// must all be here.
+		for !k.outEOF && !d.stopped && k.fault == nil {
+			n := k.readReplies(d.cfg.MaxFrame, d.cfg.ReplyFraming.Overhead())
+			d.cutReplies(k)
+			if n == 0 {
+				break
+			}
+		}
+		if k.seq0 < k.done && k.fault == nil && !d.stopped {
+			k.kill(fmt.Errorf("%w: the guest finished %d requests but replied to %d, and this mode needs exactly one reply per request", ErrProtocol, k.done, k.seq0))
 		}
 	case fd == k.proc.pidfd:
 		k.exited = true
@@ -437,6 +464,10 @@ func (d *dispatch) ready(k *kid, fd int, ev int16) {
 
 // cutReplies cuts the reply frames k has sent and hands them on.
 func (d *dispatch) cutReplies(k *kid) {
+	if k.fault != nil {
+		k.inStart = k.inEnd // the pool stopped this kid: what it still sends is not a reply
+		return
+	}
 	for k.inStart < k.inEnd || k.outEOF {
 		adv, frame, err := d.cfg.ReplyFraming.Split(k.in[k.inStart:k.inEnd], k.outEOF, d.cfg.MaxFrame)
 		if err != nil {
@@ -449,7 +480,7 @@ func (d *dispatch) cutReplies(k *kid) {
 		}
 		k.inStart += adv
 		d.p.stats.Replies++
-		k.progress = time.Now()
+		d.barren = 0
 		if !d.cfg.Mode.oneToOne() {
 			d.emit(Reply{Data: frame, Index: -1, Kid: k.slot}, nil)
 		} else if len(k.held) == 0 {
@@ -457,6 +488,7 @@ func (d *dispatch) cutReplies(k *kid) {
 			return
 		} else {
 			h := k.held[0]
+			k.progress = time.Now()
 			d.finishedUpTo(k, k.seq0+1)
 			d.deliver(h.index, frame, k.slot, nil)
 		}
@@ -537,13 +569,28 @@ func (d *dispatch) ended(k *kid) {
 			d.failed(r.index, ke)
 		}
 	}
+	d.countFailure(k, ke)
+}
+
+// countFailure gives the run up when kids fail in a way more kids will not
+// cure: many within a second, or several in a row that finished nothing
+// (a guest that dies at start-up, however slowly kids start). A kid that
+// dies on a retried request it held alone does not count as barren: that
+// is how a poison request is isolated.
+func (d *dispatch) countFailure(k *kid, ke *KidError) {
 	now := time.Now()
 	d.failures = append(d.failures, now)
 	for len(d.failures) > 0 && now.Sub(d.failures[0]) > time.Second {
 		d.failures = d.failures[1:]
 	}
-	if len(d.failures) > 2*len(d.kids)+2 {
+	if k.seq0 == 0 && k.done == 0 && !k.solo {
+		d.barren++
+	}
+	switch {
+	case len(d.failures) > 2*len(d.kids)+2:
 		d.giveUp(fmt.Errorf("%w: %d kid failures within a second, the last: %w", ErrKidsFailing, len(d.failures), ke))
+	case d.barren > len(d.kids)+2:
+		d.giveUp(fmt.Errorf("%w: %d kids in a row failed before finishing a request, the last: %w", ErrKidsFailing, d.barren, ke))
 	}
 }
 
@@ -560,7 +607,7 @@ func (d *dispatch) pollTimeout() int {
 	}
 	if d.cfg.Timeout > 0 {
 		for _, k := range d.kids {
-			if k != nil && len(k.held) > 0 && !k.killed {
+			if k != nil && k.up && len(k.held) > 0 && !k.killed {
 				if t := k.progress.Add(backstop(d.cfg.Timeout)); deadline.IsZero() || t.Before(deadline) {
 					deadline = t
 				}
@@ -573,10 +620,11 @@ func (d *dispatch) pollTimeout() int {
 	return max(0, int(time.Until(deadline).Milliseconds())+1)
 }
 
-// backstop is how long the parent waits for a kid that holds requests to
-// show progress before it kills the kid itself: the kid's own watchdog
-// should have acted long before.
-func backstop(timeout time.Duration) time.Duration { return 2*timeout + time.Second }
+// backstop is how long the parent waits for a running kid that holds
+// requests to show progress before it kills the kid itself: the kid's own
+// watchdog should have acted long before, unless the kid is frozen. A
+// kid's start-up does not count: it can take seconds on a loaded machine.
+func backstop(timeout time.Duration) time.Duration { return 2*timeout + 5*time.Second }
 
 // checkTimes kills kids past a deadline.
 func (d *dispatch) checkTimes() {
@@ -588,7 +636,7 @@ func (d *dispatch) checkTimes() {
 		if d.cancelled && now.After(d.graceEnd) {
 			k.expired = true
 			k.kill(d.ctx.Err())
-		} else if d.cfg.Timeout > 0 && len(k.held) > 0 && now.Sub(k.progress) > backstop(d.cfg.Timeout) {
+		} else if d.cfg.Timeout > 0 && k.up && len(k.held) > 0 && now.Sub(k.progress) > backstop(d.cfg.Timeout) {
 			k.kill(ErrTimeout)
 		}
 	}

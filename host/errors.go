@@ -43,7 +43,7 @@ func (e *KidError) Error() string {
 	default:
 		fmt.Fprintf(&b, ": exited with status %d", e.ExitCode)
 	}
-	if e.Err != nil && e.Signal != "" {
+	if e.Err != nil && e.Signal != "" && !errors.Is(e.Err, ErrTimeout) {
 		fmt.Fprintf(&b, " (killed by %s)", e.Signal)
 	}
 	if n := len(e.Lost); n > 0 {

@@ -45,7 +45,9 @@ type feed struct {
 }
 
 func newFeed(in io.Reader, ack io.Writer, f frames.Framing, oneAtATime bool) *feed {
-	return &feed{in: in, ack: ack, f: f, buf: make([]byte, 64<<10), oneAtATime: oneAtATime}
+	// sent starts impossible, so the first read reports: the parent learns
+	// that the guest is up.
+	return &feed{in: in, ack: ack, f: f, buf: make([]byte, 64<<10), oneAtATime: oneAtATime, sent: [2]uint64{^uint64(0), 0}}
 }
 
 // Read is called by the guest (through wazero's fd_read) for more requests.

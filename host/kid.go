@@ -106,16 +106,18 @@ func runKid(specJSON string) int {
 		k, v, _ := strings.Cut(kv, "=")
 		cfg = cfg.WithEnv(k, v)
 	}
-	fsc := wazero.NewFSConfig()
-	for _, d := range spec.Dirs {
-		if d.ReadOnly {
-			fsc = fsc.WithReadOnlyDirMount(d.Host, d.Guest)
-		} else {
-			fsc = fsc.WithDirMount(d.Host, d.Guest)
-		}
+	fsc, err := mountDirs(spec.Dirs)
+	if err != nil {
+		return fail(abi.ExitSetup, "granting directories: %v", err)
 	}
 	cfg = cfg.WithFSConfig(fsc)
-	_, err = rt.InstantiateModule(ctx, mod, cfg)
+	// Instantiate first, then start: a module that cannot be instantiated
+	// is a set-up failure, not the guest's.
+	inst, err := rt.InstantiateModule(ctx, mod, cfg.WithStartFunctions())
+	if err != nil {
+		return fail(abi.ExitSetup, "instantiating %s: %v", spec.Module, err)
+	}
+	_, err = inst.ExportedFunction("_start").Call(ctx)
 	in.finish()
 	return exitCode(err)
 }
@@ -134,7 +136,9 @@ func exitCode(err error) int {
 	}
 	msg := err.Error()
 	first, rest, _ := strings.Cut(msg, "\n")
-	first = strings.TrimPrefix(first, "module[] function[_start] failed: ")
+	if _, after, ok := strings.Cut(first, "function[_start] failed: "); ok {
+		first = after
+	}
 	fmt.Fprintf(os.Stderr, "%s%s\n", abi.TrapPrefix, first)
 	if rest != "" {
 		fmt.Fprintln(os.Stderr, rest)

@@ -48,6 +48,7 @@ type kid struct {
 	ackN            int
 	done, delivered uint64
 	final           bool // the kid's last report arrived
+	up              bool // the kid's first report arrived: its guest runs
 	native          bool // a Command kid: it sends no reports
 	progress        time.Time
 
@@ -68,7 +69,7 @@ const (
 )
 
 func newKid(slot int, proc *process) *kid {
-	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer), progress: time.Now()}
+	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer)}
 }
 
 func (k *kid) unsent() int { return len(k.out) - k.written }
@@ -102,8 +103,9 @@ func (k *kid) closeInput() {
 	}
 }
 
-// readReplies reads what the reply pipe holds; frames are cut by the caller.
-func (k *kid) readReplies(maxFrame, overhead int) {
+// readReplies reads what the reply pipe holds and returns how many bytes
+// came; frames are cut by the caller.
+func (k *kid) readReplies(maxFrame, overhead int) int {
 	if k.inStart > 0 && (k.inStart == k.inEnd || k.inEnd == len(k.in)) {
 		k.inEnd = copy(k.in, k.in[k.inStart:k.inEnd])
 		k.inStart = 0
@@ -122,11 +124,13 @@ func (k *kid) readReplies(maxFrame, overhead int) {
 		}
 		if n > 0 {
 			k.inEnd += n
-		} else if err != unix.EAGAIN {
+			return n
+		}
+		if err != unix.EAGAIN {
 			k.outEOF = true
 			unix.Close(k.proc.stdout)
 		}
-		return
+		return 0
 	}
 }
 
@@ -156,6 +160,7 @@ func (k *kid) readAcks() {
 				k.final = d&finalAck != 0
 				k.delivered = d &^ finalAck
 				k.progress = time.Now()
+				k.up = true
 			}
 		}
 		if n < len(buf) {
@@ -252,7 +257,7 @@ func (k *kid) reap(oneToOne bool) *KidError {
 	ws := state.Sys().(syscall.WaitStatus)
 	switch {
 	case ws.Signaled():
-		ke.Signal = ws.Signal().String()
+		ke.Signal = unix.SignalName(ws.Signal())
 	default:
 		ke.ExitCode = ws.ExitStatus()
 	}

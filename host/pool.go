@@ -107,9 +107,14 @@ func (p *Pool) startKid(slot int) (*kid, error) {
 	return newKid(slot, proc), nil
 }
 
-// Run streams requests through the kids and yields the replies. Requests
-// may be reused by the iterator once the next one is asked for: the pool
-// copies each into its batch at once.
+// Run streams requests through the kids and yields the replies.
+//
+// The requests are taken in a goroutine of Run's own, concurrently with
+// the loop over replies, so that replies flow while the source waits for
+// input and the source is read while kids work. Each request is copied as
+// it is yielded: the iterator may reuse its slice. If the loop ends early,
+// the iterator is asked for no more after its current yield returns; one
+// that blocks (on a terminal, say) should watch ctx.
 //
 // Errors come through the iteration: a *KidError when a kid fails (it is
 // replaced and the run goes on), a *RequestError for each request that will
@@ -155,9 +160,8 @@ func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Rep
 			return
 		}
 		defer d.shutdown()
-		next, stop := iter.Pull(requests)
-		defer stop()
-		d.next = next
+		d.inbox = newInbox(requests, d.wake[1])
+		defer d.inbox.close()
 		d.run()
 	}
 }

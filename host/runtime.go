@@ -96,6 +96,10 @@ func checkFilter(name string, mod wazero.CompiledModule, memoryPages uint32) err
 			return fmt.Errorf("%w: %s imports %s.%s, which is not WASI preview 1 (%s)", ErrModule, name, module, fn, wasi_snapshot_preview1.ModuleName)
 		}
 	}
+	for _, m := range mod.ImportedMemories() {
+		module, name, _ := m.Import()
+		return fmt.Errorf("%w: %s imports a memory, %s.%s, which WASI does not provide: link it with its own memory", ErrModule, name, module, name)
+	}
 	if memoryPages > 0 {
 		for _, m := range memories(mod) {
 			if m.Min() > memoryPages {

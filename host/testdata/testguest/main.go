@@ -1,28 +1,32 @@
 // Command testguest is the host package's test filter: one module whose
 // behaviour its arguments choose, so tests build and compile it once.
 //
-//	testguest FRAMING ACTION [N] [ARG]
+//	testguest FRAMING ACTION [ARG]
 //
-// ACTION applies to request number N (from 1; 0 means at start-up), and
-// every other request is echoed:
+// Every request is echoed, except that ACTION is done for each request
+// that starts with '!' (or, for start:ACTION, before reading anything):
 //
-//	echo              reply with the request itself
-//	twice             reply twice to each request
-//	none              reply to nothing
-//	panic N           panic on request N
-//	exit N CODE       exit with CODE on request N
-//	loop N            spin forever on request N
-//	sleep N           sleep forever on request N
-//	flood N           write unterminated output forever on request N
-//	grow N            allocate memory until refused on request N
-//	read N PATH       reply with the contents of PATH (or the error)
-//	write N PATH      write to PATH and reply "ok" (or the error)
-//	env               reply with the guest's environment and args
-//	slow N MS         sleep MS milliseconds on every request
-//	noread            never read stdin; write replies forever
+//	echo          nothing special
+//	twice         reply twice
+//	none          do not reply
+//	panic         panic
+//	exit CODE     exit with CODE
+//	loop          spin forever
+//	sleep         sleep forever
+//	flood         write unterminated output forever
+//	bighdr        write a lenpfx header announcing 1 GiB, then stop
+//	grow          allocate memory until refused
+//	read PATH     reply with the contents of PATH, or "error: ..."
+//	write PATH    write to PATH and reply "ok", or "error: ..."
+//	env           reply with the guest's environment and arguments
+//	slow MS       sleep MS milliseconds on every request
+//	noread        (start: only) write replies forever, never read
+//
+// Without ARG, read and write take the rest of the request after '!'.
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -38,47 +42,34 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	action := os.Args[2]
-	n := 0
+	action, arg := os.Args[2], ""
 	if len(os.Args) > 3 {
-		n, _ = strconv.Atoi(os.Args[3])
+		arg = os.Args[3]
 	}
-	arg := ""
-	if len(os.Args) > 4 {
-		arg = os.Args[4]
+	if a, ok := strings.CutPrefix(action, "start:"); ok {
+		act(a, arg, nil, nil)
 	}
-	if action == "noread" {
-		for {
-			os.Stdout.Write([]byte("x\n"))
-		}
-	}
-	if n == 0 && action != "slow" {
-		act(action, arg, nil, nil)
-	}
-	count := 0
 	guest.Serve(f, func(req []byte, w *guest.Replies) error {
-		count++
-		if action == "slow" {
-			time.Sleep(time.Duration(n) * time.Millisecond)
-			return w.Reply(req)
-		}
-		if count == n {
+		switch {
+		case action == "slow":
+			ms, _ := strconv.Atoi(arg)
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		case len(req) > 0 && req[0] == '!':
 			return act(action, arg, req, w)
-		}
-		switch action {
-		case "twice":
-			w.Reply(req)
-		case "none":
-			return nil
-		case "env":
-			return w.Reply([]byte(strings.Join(append(os.Environ(), os.Args...), ",")))
 		}
 		return w.Reply(req)
 	})
 }
 
 func act(action, arg string, req []byte, w *guest.Replies) error {
+	if arg == "" && len(req) > 1 {
+		arg = string(req[1:]) // "!ARG"
+	}
 	switch action {
+	case "twice":
+		w.Reply(req)
+	case "none":
+		return nil
 	case "panic":
 		panic("testguest: asked to panic")
 	case "exit":
@@ -97,11 +88,18 @@ func act(action, arg string, req []byte, w *guest.Replies) error {
 		for {
 			os.Stdout.Write(chunk)
 		}
+	case "bighdr":
+		os.Stdout.Write(binary.LittleEndian.AppendUint64(nil, 1<<30))
+		time.Sleep(1000 * time.Hour)
 	case "grow":
 		var hoard [][]byte
 		for {
 			hoard = append(hoard, make([]byte, 1<<20))
 			hoard[len(hoard)-1][0] = 1
+		}
+	case "noread":
+		for {
+			os.Stdout.Write([]byte("x\n"))
 		}
 	case "read":
 		b, err := os.ReadFile(arg)
@@ -114,6 +112,8 @@ func act(action, arg string, req []byte, w *guest.Replies) error {
 			return w.Reply([]byte("error: " + oneLine(err)))
 		}
 		return w.Reply([]byte("ok"))
+	case "env":
+		return w.Reply([]byte(strings.Join(append(os.Environ(), os.Args...), ",")))
 	}
 	if w != nil {
 		return w.Reply(req)

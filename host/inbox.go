@@ -1,0 +1,109 @@
+package host
+
+import (
+	"iter"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// inbox takes the caller's requests in a goroutine of its own, so the poll
+// loop never waits on a slow source (a terminal, tail -f) while replies are
+// ready, and never blocks the source while kids are busy. Requests are
+// copied into a shared buffer under a lock; the loop swaps the buffer out
+// whole, so a busy loop takes thousands of requests per lock.
+type inbox struct {
+	mu      sync.Mutex
+	room    sync.Cond // signalled when the loop takes the buffer, or closes
+	pending batch     // filled by the producer
+	done    bool      // the requests are exhausted
+	closed  bool      // the loop wants no more
+	asleep  bool      // the loop found nothing and waits in poll
+	wake    int       // write end of the loop's wake pipe
+
+	cur batch // owned by the loop
+	pos int
+}
+
+// batch holds requests back to back: request i is data[ends[i-1]:ends[i]].
+type batch struct {
+	data []byte
+	ends []int
+}
+
+const (
+	inboxBytes    = 256 << 10 // the producer waits when this much is pending
+	inboxRequests = 16 << 10
+)
+
+func newInbox(requests iter.Seq[[]byte], wake int) *inbox {
+	in := &inbox{wake: wake}
+	in.room.L = &in.mu
+	go in.produce(requests)
+	return in
+}
+
+func (in *inbox) produce(requests iter.Seq[[]byte]) {
+	defer func() {
+		in.mu.Lock()
+		in.done = true
+		in.nudge()
+		in.mu.Unlock()
+	}()
+	for req := range requests {
+		in.mu.Lock()
+		for !in.closed && (len(in.pending.data) >= inboxBytes || len(in.pending.ends) >= inboxRequests) {
+			in.room.Wait()
+		}
+		if in.closed {
+			in.mu.Unlock()
+			return
+		}
+		in.pending.data = append(in.pending.data, req...)
+		in.pending.ends = append(in.pending.ends, len(in.pending.data))
+		in.nudge()
+		in.mu.Unlock()
+	}
+}
+
+// nudge wakes the loop if it sleeps; called with mu held.
+func (in *inbox) nudge() {
+	if in.asleep && !in.closed {
+		in.asleep = false
+		unix.Write(in.wake, []byte{1})
+	}
+}
+
+// next returns the next request, valid until the following call. ok is
+// false when none is ready; eof is true when none will come.
+func (in *inbox) next() (req []byte, ok, eof bool) {
+	if in.pos == len(in.cur.ends) {
+		in.mu.Lock()
+		in.cur.data, in.cur.ends = in.cur.data[:0], in.cur.ends[:0]
+		in.cur, in.pending = in.pending, in.cur
+		in.pos = 0
+		empty, done := len(in.cur.ends) == 0, in.done
+		in.asleep = empty && !done
+		in.room.Signal()
+		in.mu.Unlock()
+		if empty {
+			return nil, false, done
+		}
+	}
+	start := 0
+	if in.pos > 0 {
+		start = in.cur.ends[in.pos-1]
+	}
+	end := in.cur.ends[in.pos]
+	in.pos++
+	return in.cur.data[start:end:end], true, false
+}
+
+// close tells the producer to stop; it returns at once, and the producer
+// stops when the caller's iterator next yields.
+func (in *inbox) close() {
+	in.mu.Lock()
+	in.closed = true
+	in.room.Signal()
+	in.mu.Unlock()
+}
