@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -201,7 +202,7 @@ func (d *dispatch) take(k *kid) (request, bool) {
 		d.index++
 		d.p.stats.Requests++
 		if len(payload) > d.cfg.MaxFrame {
-			d.failed(i, fmt.Errorf("%w: %d bytes, the limit is %d", frames.ErrTooLarge, len(payload), d.cfg.MaxFrame))
+			d.failed(request{index: i, payload: payload}, fmt.Errorf("%w: %d bytes, the limit is %d", frames.ErrTooLarge, len(payload), d.cfg.MaxFrame))
 			if d.stopped {
 				break
 			}
@@ -220,7 +221,7 @@ func (d *dispatch) give(k *kid, r request) {
 	} else {
 		var err error
 		if k.out, err = d.cfg.Framing.Append(k.out, r.payload); err != nil {
-			d.failed(r.index, err)
+			d.failed(r, err)
 			return
 		}
 	}
@@ -230,9 +231,14 @@ func (d *dispatch) give(k *kid, r request) {
 }
 
 // failed reports a request that will get no reply.
-func (d *dispatch) failed(index int, err error) {
+func (d *dispatch) failed(r request, err error) {
 	d.p.stats.Errors++
-	err = &RequestError{Index: index, Err: err}
+	payload := r.payload
+	if r.frame != nil {
+		_, payload, _ = d.cfg.Framing.Split(r.frame, true, 0)
+	}
+	index := r.index
+	err = &RequestError{Index: index, Request: bytes.Clone(payload), Err: err}
 	if d.cfg.Mode.oneToOne() {
 		d.deliver(index, nil, 0, err)
 		return
@@ -346,7 +352,7 @@ func (d *dispatch) giveUp(err error) {
 	}
 	d.fatal = err
 	for _, r := range d.retry {
-		d.failed(r.index, err)
+		d.failed(r, err)
 	}
 	d.retry = nil
 }
@@ -566,7 +572,7 @@ func (d *dispatch) ended(k *kid) {
 		case d.cfg.Mode.oneToOne() && r.attempt <= d.cfg.Retries && !errors.Is(ke, ErrTimeout) && !d.cancelled && d.fatal == nil:
 			d.requeue(r)
 		default:
-			d.failed(r.index, ke)
+			d.failed(r, ke)
 		}
 	}
 	d.countFailure(k, ke)

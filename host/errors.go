@@ -58,10 +58,14 @@ func (e *KidError) Error() string {
 func (e *KidError) Unwrap() error { return e.Err }
 
 // RequestError reports a request that got no reply: it was too large, or
-// the kids it was given to failed on it more often than the retries allow.
+// the kids it was given to failed on it more often than the retries allow,
+// or (Stream mode) its kid died while the guest had it.
 type RequestError struct {
-	Index int   // the request's index in the input, from 0
-	Err   error // the cause, often a *KidError
+	Index int // the request's index in the input, from 0
+	// Request is the request's payload, so that failed requests can be
+	// kept aside and run again (the CLI's --failed file).
+	Request []byte
+	Err     error // the cause, often a *KidError
 }
 
 func (e *RequestError) Error() string {

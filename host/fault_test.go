@@ -253,3 +253,22 @@ func TestNoEnvironmentByDefault(t *testing.T) {
 		t.Errorf("guest environment and args: %s", got)
 	}
 }
+
+// TestFailedRequestsCarryTheirPayload: a failed request can be written
+// aside and run again.
+func TestFailedRequestsCarryTheirPayload(t *testing.T) {
+	for _, f := range []frames.Framing{frames.Lines, frames.LenPfx} {
+		p := newPool(t, host.Config{Mode: host.Ordered, Framing: f, MaxFrame: 100}, "exit", "4")
+		reqs := requests(50, 20)
+		reqs[20] = []byte("!poison")
+		reqs[30] = bytes.Repeat([]byte("x"), 101) // too large
+		o := collect(t, p, reqs)
+		got := map[int]string{}
+		for _, e := range o.reqErrs {
+			got[e.Index] = string(e.Request)
+		}
+		if len(got) != 2 || got[20] != "!poison" || got[30] != string(reqs[30]) {
+			t.Errorf("%s: failed requests %v", f, got)
+		}
+	}
+}

@@ -95,6 +95,8 @@ Input and output:
                          otherwise. WHEN is auto (the default: only when
                          stderr is a terminal and stdout is not), always or
                          never
+  --failed FILE          write every request that ended in an error to FILE,
+                         in the input framing, to fix and run again alone
   --stats                print a summary on stderr at the end: requests,
                          replies, failures, kid restarts, wall time, requests
                          per kid

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ type runFlags struct {
 	stats         bool
 	cacheDir      string
 	ignoreSection bool
+	failedPath    string
 
 	fs                                        *flagSet
 	framesOpt, replyOpt, orderedOpt, retryOpt *option
@@ -130,6 +132,13 @@ func newRunFlags() *runFlags {
 		}
 		return nil
 	}})
+	fs.add(&option{long: "failed", arg: "FILE", set: func(v string) error {
+		if v == "" {
+			return errors.New("empty file name")
+		}
+		o.failedPath = v
+		return nil
+	}})
 	fs.boolFlag("stats", 0, &o.stats)
 	fs.add(&option{long: "cache-dir", arg: "DIR", set: func(v string) error {
 		if v == "" {
@@ -211,6 +220,16 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	r := &runState{con: con, plan: p, ins: ins, starts: make([]int, len(ins)), kidFailures: map[string]int{}}
+	if o.failedPath != "" {
+		f, err := os.Create(o.failedPath)
+		if err != nil {
+			con.printf("--failed: %v", err)
+			return exitUsage
+		}
+		defer f.Close()
+		r.deadLetters = &deadLetters{w: bufio.NewWriter(f), framing: p.framing, name: o.failedPath}
+		defer r.deadLetters.close(con)
+	}
 	for i := range r.starts {
 		r.starts[i] = -1 // not started yet
 	}
@@ -320,6 +339,36 @@ type runState struct {
 	// start-up) may never reach; past kids+2 of them the run stops.
 	idleFailures int
 	stop         bool
+	deadLetters  *deadLetters // --failed, or nil
+}
+
+// deadLetters writes the requests that ended in an error, in the input
+// framing, so that they can be fixed and run again on their own.
+type deadLetters struct {
+	w       *bufio.Writer
+	framing frames.Framing
+	name    string
+	buf     []byte
+	err     error
+}
+
+func (d *deadLetters) add(con *console, req []byte) {
+	if d == nil || d.err != nil {
+		return
+	}
+	d.buf, d.err = d.framing.Append(d.buf[:0], req)
+	if d.err == nil {
+		_, d.err = d.w.Write(d.buf)
+	}
+	if d.err != nil {
+		con.printf("--failed %s: %v", d.name, d.err)
+	}
+}
+
+func (d *deadLetters) close(con *console) {
+	if err := d.w.Flush(); err != nil && d.err == nil {
+		con.printf("--failed %s: %v", d.name, err)
+	}
 }
 
 // index maps the pool's request index to the input's: requests that were
@@ -368,6 +417,7 @@ func (r *runState) report(ctx context.Context, err error) {
 	switch {
 	case errors.As(err, &re):
 		r.failed = true
+		r.deadLetters.add(r.con, re.Request)
 		r.con.printf("%s: %s", r.label(r.index(re.Index)), r.cause(re.Err))
 	case errors.Is(err, host.ErrKidsFailing):
 		r.failed = true
