@@ -26,6 +26,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv("WASMPOOL_TEST_PARENT"); spec != "" {
+		orphanParent(spec)
+		return
+	}
 	dir, err := os.MkdirTemp("", "wasmpool-host-test-")
 	if err != nil {
 		panic(err)
