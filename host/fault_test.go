@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,23 @@ func TestFailedRequestsCarryTheirPayload(t *testing.T) {
 		if len(got) != 2 || got[20] != "!poison" || got[30] != string(reqs[30]) {
 			t.Errorf("%s: failed requests %v", f, got)
 		}
+	}
+}
+
+// TestMaxRequestsRecyclesKids: no kid handles more than MaxRequests, and
+// recycling is not a failure.
+func TestMaxRequestsRecyclesKids(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Ordered, MaxRequests: 7}, "count")
+	o := collect(t, p, requests(100))
+	if o.fatal != nil || len(o.kidErrs)+len(o.reqErrs) > 0 || len(o.replies) != 100 {
+		t.Fatalf("%v %v %v, %d replies", o.fatal, o.kidErrs, o.reqErrs, len(o.replies))
+	}
+	for _, r := range o.replies {
+		if n, _ := strconv.Atoi(string(r.Data)); n < 1 || n > 7 {
+			t.Fatalf("a kid's request number %s, want 1..7", r.Data)
+		}
+	}
+	if st := p.Stats(); st.Restarts != 0 {
+		t.Errorf("%d restarts counted for recycled kids", st.Restarts)
 	}
 }

@@ -3,9 +3,11 @@ package host_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +69,18 @@ func TestKidsDieWithTheirParent(t *testing.T) {
 	}
 	if len(kids) != 2 {
 		t.Fatalf("the parent has %d kids, want 2", len(kids))
+	}
+	for _, pid := range kids { // confine() ran in each kid
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		limits, _ := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+		if !strings.Contains(string(status), "NoNewPrivs:\t1") {
+			t.Errorf("kid %d may gain privileges:\n%s", pid, status)
+		}
+		for _, want := range []string{`Max core file size\s+0\s+0`, `Max open files\s+256\s+256`} {
+			if !regexp.MustCompile(want).Match(limits) {
+				t.Errorf("kid %d limits lack %q:\n%s", pid, want, limits)
+			}
+		}
 	}
 	cmd.Process.Kill()
 	cmd.Wait()

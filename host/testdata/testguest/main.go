@@ -20,6 +20,7 @@
 //	write PATH    write to PATH and reply "ok", or "error: ..."
 //	env           reply with the guest's environment and arguments
 //	slow MS       sleep MS milliseconds on every request
+//	count         reply to every request with how many this guest has seen
 //	noread        (start: only) write replies forever, never read
 //
 // Without ARG, read and write take the rest of the request after '!'.
@@ -49,8 +50,12 @@ func main() {
 	if a, ok := strings.CutPrefix(action, "start:"); ok {
 		act(a, arg, nil, nil)
 	}
+	seen := 0
 	guest.Serve(f, func(req []byte, w *guest.Replies) error {
+		seen++
 		switch {
+		case action == "count":
+			return w.Reply(strconv.AppendInt(nil, int64(seen), 10))
 		case action == "slow":
 			ms, _ := strconv.Atoi(arg)
 			time.Sleep(time.Duration(ms) * time.Millisecond)
