@@ -225,7 +225,15 @@ func (d *dispatch) give(k *kid, r request) {
 			return
 		}
 	}
+	if len(k.held) == cap(k.held) && len(k.held) <= cap(k.heldBuf)/2 {
+		// held is a queue popped at the front: slide it back to the start
+		// of its array rather than let append allocate a new one.
+		k.held = k.heldBuf[:copy(k.heldBuf[:cap(k.heldBuf)], k.held)]
+	}
 	k.held = append(k.held, held{index: r.index, attempt: r.attempt, off: off, end: len(k.out)})
+	if cap(k.held) > cap(k.heldBuf) {
+		k.heldBuf = k.held[:0]
+	}
 	k.given++
 	d.p.stats.PerKid[k.slot-1]++
 }

@@ -3,6 +3,7 @@ package host
 import (
 	"iter"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,13 +14,14 @@ import (
 // copied into a shared buffer under a lock; the loop swaps the buffer out
 // whole, so a busy loop takes thousands of requests per lock.
 type inbox struct {
-	mu      sync.Mutex
-	room    sync.Cond // signalled when the loop takes the buffer, or closes
-	pending batch     // filled by the producer
-	done    bool      // the requests are exhausted
-	closed  bool      // the loop wants no more
-	asleep  bool      // the loop found nothing and waits in poll
-	wake    int       // write end of the loop's wake pipe
+	mu       sync.Mutex
+	room     sync.Cond // signalled when the loop takes the buffer, or closes
+	pending  batch     // filled by the producer
+	done     bool      // the requests are exhausted
+	closed   bool      // the loop wants no more
+	asleep   bool      // the loop found nothing and waits in poll
+	timerSet bool      // a delayed nudge is on its way
+	wake     int       // write end of the loop's wake pipe
 
 	cur batch // owned by the loop
 	pos int
@@ -34,6 +36,12 @@ type batch struct {
 const (
 	inboxBytes    = 256 << 10 // the producer waits when this much is pending
 	inboxRequests = 16 << 10
+	// The loop is woken at once when this much is pending, else after
+	// nudgeDelay: a trickle is seen within a fraction of a millisecond, a
+	// flood in batches.
+	nudgeBytes    = 16 << 10
+	nudgeRequests = 1024
+	nudgeDelay    = 200 * time.Microsecond
 )
 
 func newInbox(requests iter.Seq[[]byte], wake int) *inbox {
@@ -61,7 +69,20 @@ func (in *inbox) produce(requests iter.Seq[[]byte]) {
 		}
 		in.pending.data = append(in.pending.data, req...)
 		in.pending.ends = append(in.pending.ends, len(in.pending.data))
-		in.nudge()
+		if len(in.pending.data) >= nudgeBytes || len(in.pending.ends) >= nudgeRequests {
+			in.nudge()
+		} else if in.asleep && !in.timerSet {
+			// A few requests: wait a moment for more, so that a source a
+			// little slower than the loop does not turn every request
+			// into a wake-up and a write of its own.
+			in.timerSet = true
+			time.AfterFunc(nudgeDelay, func() {
+				in.mu.Lock()
+				in.timerSet = false
+				in.nudge()
+				in.mu.Unlock()
+			})
+		}
 		in.mu.Unlock()
 	}
 }

@@ -33,6 +33,7 @@ type kid struct {
 	out     []byte
 	written int
 	held    []held
+	heldBuf []held // the array held lives in, from its start
 	seq0    uint64 // the kid's own number of held[0], counting from 0
 	given   int    // requests given over the kid's life
 	inOpen  bool   // the request pipe is open
