@@ -22,6 +22,7 @@ type env struct {
 	ctx   context.Context
 	smoke bool
 	runs  int
+	match string // run only the cases whose name contains it
 	tmp   string
 	root  string // the wasmpool module's directory
 	cache string // host.Config.CacheDir of the library cases

@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -50,6 +51,8 @@ func main() {
 	svg := flag.String("svg", "", "the SVG chart to write (default: the report's name with .svg)")
 	only := flag.String("only", "", "comma-separated sections to run: dispatch, lines, cpu, startup, memory")
 	keep := flag.Bool("keep", false, "keep the temporary directory (built guests, inputs, outputs)")
+	match := flag.String("case", "", "run only the cases whose name contains `text` (for profiling)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the pools' parent side) to `file`")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -90,10 +93,20 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
+	e.match = *match
 	if *keep {
 		fmt.Fprintf(os.Stderr, "bench: keeping %s\n", e.tmp)
 	} else {
 		defer os.RemoveAll(e.tmp)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(2)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	rep := newReport(e)
 	for _, sec := range sections {
@@ -109,6 +122,7 @@ func main() {
 		logf("== %s took %v", sec.name, time.Since(t0).Round(time.Millisecond))
 	}
 	rep.elapsed = time.Since(start)
+	pprof.StopCPUProfile()
 
 	fmt.Println(rep.markdown())
 	if *out != "" {

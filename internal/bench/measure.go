@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"wasmpool/host"
@@ -68,6 +69,10 @@ func measure(e *env, section string, cases []*bcase, show func([]float64) string
 		if strings.HasPrefix(c.skip, "fail: ") {
 			c.err = errors.New(strings.TrimPrefix(c.skip, "fail: "))
 			c.skip = ""
+		}
+		if c.skip == "" && c.err == nil && !strings.Contains(c.name, e.match) {
+			c.skip = "not chosen by -case"
+			continue
 		}
 		if c.skip != "" {
 			logf("%s: %s: %s", section, c.name, firstLine(c.skip))
@@ -154,6 +159,30 @@ func repeat(payload []byte, n int) iter.Seq[[]byte] {
 			}
 		}
 	}
+}
+
+// cpuMark is a reading of the CPU time used by this process and by its
+// children that were waited for (kids are reaped by the end of a run).
+// CPU time, unlike wall time, is not inflated when other work shares the
+// machine (much, anyway: caches and frequency still are).
+type cpuMark struct{ self, kids time.Duration }
+
+func cpuNow() cpuMark {
+	var self, kids syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	return cpuMark{cpuTime(self), cpuTime(kids)}
+}
+
+func cpuTime(ru syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// since returns the CPU time used since m, by this process and by reaped
+// children.
+func (m cpuMark) since() (self, kids time.Duration) {
+	n := cpuNow()
+	return n.self - m.self, n.kids - m.kids
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
