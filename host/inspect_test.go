@@ -11,53 +11,17 @@ import (
 
 	"wasmpool/abi"
 	"wasmpool/internal/guestbuild"
+	"wasmpool/internal/wasmbin"
 )
 
-// Hand-assembled modules: a section is an id, a LEB128 size and a body.
-func sec(id byte, body ...byte) []byte {
-	return append(append([]byte{id}, leb(uint32(len(body)))...), body...)
-}
-
-func leb(v uint32) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-func str(s string) []byte { return append(leb(uint32(len(s))), s...) }
-
-func cat(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func wasm(sections ...[]byte) []byte {
-	return cat(append([][]byte{[]byte("\x00asm\x01\x00\x00\x00")}, sections...)...)
-}
-
+// Hand-assembled modules, by wasmbin, under short names for the tables.
 var (
+	sec, str, cat, wasm = wasmbin.Section, wasmbin.Name, wasmbin.Cat, wasmbin.Module
 	// type 0: () -> (); type 1: (i32, i32, i32, i32) -> i32
-	types   = sec(1, cat([]byte{2, 0x60, 0, 0, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f})...)
-	oneFunc = sec(3, 1, 0)
-	memory1 = sec(5, 1, 0, 1) // one memory, min 1 page, no max
-	code    = sec(10, 1, 2, 0, 0x0b)
+	types, oneFunc, code = wasmbin.Types, wasmbin.OneFunc, wasmbin.Code
+	memory1              = wasmbin.Memory // one memory, min 1 page, no max
 	// exportAll exports function idx under name, and memory 0.
-	exportAll = func(name string, idx byte) []byte {
-		body := cat([]byte{2}, str(name), []byte{0, idx})
-		return sec(7, cat(body, str("memory"), []byte{2, 0})...)
-	}
-	importFunc = func(module, name string, typ byte) []byte {
-		return sec(2, cat([]byte{1}, str(module), str(name), []byte{0, typ})...)
-	}
+	exportAll, importFunc = wasmbin.ExportAll, wasmbin.ImportFunc
 )
 
 func TestInspectFixtures(t *testing.T) {

@@ -1,51 +1,16 @@
 package main
 
+import "wasmpool/internal/wasmbin"
+
 // Hand-assembled modules for the bad-module tests: each is valid wasm that
 // cannot run as a kid, for one reason.
 
-func sec(id byte, body ...byte) []byte {
-	return append(append([]byte{id}, leb(uint32(len(body)))...), body...)
-}
-
-func leb(v uint32) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-func str(s string) []byte { return append(leb(uint32(len(s))), s...) }
-
-func cat(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func wasm(sections ...[]byte) []byte {
-	return cat(append([][]byte{[]byte("\x00asm\x01\x00\x00\x00")}, sections...)...)
-}
-
 func fixtures() map[string][]byte {
+	sec, leb, str, cat, wasm := wasmbin.Section, wasmbin.LEB, wasmbin.Name, wasmbin.Cat, wasmbin.Module
 	// type 0: () -> (); type 1: (i32, i32, i32, i32) -> i32
-	types := sec(1, 2, 0x60, 0, 0, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f)
-	oneFunc := sec(3, 1, 0)
-	memory := sec(5, 1, 0, 1)
-	code := sec(10, 1, 2, 0, 0x0b)
+	types, oneFunc, memory, code := wasmbin.Types, wasmbin.OneFunc, wasmbin.Memory, wasmbin.Code
 	// exports function idx as name, and memory 0 as "memory"
-	exports := func(name string, idx byte) []byte {
-		return sec(7, cat([]byte{2}, str(name), []byte{0, idx}, str("memory"), []byte{2, 0})...)
-	}
-	importFunc := func(module, name string, typ byte) []byte {
-		return sec(2, cat([]byte{1}, str(module), str(name), []byte{0, typ})...)
-	}
+	exports, importFunc := wasmbin.ExportAll, wasmbin.ImportFunc
 	// wcat: a WASI filter in 200 bytes that copies stdin to stdout, read
 	// by read, so it echoes each request in any framing; it compiles in
 	// a millisecond, which cold-cache tests want.
