@@ -5,7 +5,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -23,7 +22,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -31,60 +29,39 @@ import (
 
 	"wasmpool/frames"
 	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"wasmpool/internal/exampletest"
 )
 
-var (
-	testDir   string // removed when the tests end
-	guestWasm string // the only guest, built by TestMain
-	cacheDir  string // compilation cache shared by the tests
-)
+var env exampletest.Env // the only guest and the compilation cache
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wasmpool-only-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testDir = dir
-	cacheDir = filepath.Join(dir, "cache")
-	guestWasm, err = guestbuild.Go(dir, "wasmpool/examples/only/guest")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+func TestMain(m *testing.M) { exampletest.Main(m, &env, "wasmpool/examples/only/guest") }
+
+// classified is the test tree and the reference tags of its entries.
+type classified struct {
+	root string
+	refs map[string][]string // guest path → reference tags
 }
 
 // The test tree is generated once, the first time a test asks for it, and
 // shared read-only by the tests.
-var (
-	treeOnce sync.Once
-	treeRoot string
-	treeRefs map[string][]string // guest path → reference tags
-	treeErr  error
-)
+var treeOnce exampletest.Once[classified]
 
 // tree returns the root of the test tree and the reference tags of its
 // entries by guest path.
 func tree(t *testing.T) (string, map[string][]string) {
 	t.Helper()
-	treeOnce.Do(func() {
+	c := treeOnce.Get(t, func() (classified, error) {
 		start := time.Now()
-		treeRoot = filepath.Join(testDir, "tree")
-		if treeErr = makeTree(treeRoot, filepath.Join(testDir, "outside")); treeErr != nil {
-			return
+		c := classified{root: filepath.Join(env.Dir, "tree")}
+		if err := makeTree(c.root, filepath.Join(env.Dir, "outside")); err != nil {
+			return c, err
 		}
-		treeRefs, treeErr = reference(treeRoot)
-		t.Logf("tree of %d entries generated and classified in %v", len(treeRefs), time.Since(start).Round(time.Millisecond))
+		var err error
+		c.refs, err = reference(c.root)
+		t.Logf("tree of %d entries generated and classified in %v", len(c.refs), time.Since(start).Round(time.Millisecond))
+		return c, err
 	})
-	if treeErr != nil {
-		t.Fatal(treeErr)
-	}
-	return treeRoot, treeRefs
+	return c.root, c.refs
 }
 
 // makeTree writes over 1,000 files of many types into root, in nested
@@ -123,24 +100,7 @@ func makeTree(root, outside string) error {
 	}
 	// Symbolic links: to a PNG in the tree, to a file outside the tree, to
 	// nothing, and to a directory. None is followed: each is a "symlink".
-	if err := os.MkdirAll(outside, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(outside, "secret.png"), makePNG(rng, 0), 0o644); err != nil {
-		return err
-	}
-	links := map[string]string{
-		"link-to-png":  "../image.png",
-		"link-outside": filepath.Join(outside, "secret.png"),
-		"link-dangles": "no such file",
-		"link-to-dir":  "..",
-	}
-	for name, target := range links {
-		if err := os.Symlink(target, filepath.Join(root, "a", name)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return exampletest.Symlinks(root, "link-to-png", "image.png", outside, "secret.png", makePNG(rng, 0))
 }
 
 type generator struct {
@@ -438,63 +398,21 @@ func referenceSelect(refs map[string][]string, anyOf, allOf, noneOf []string) []
 	return out
 }
 
-// lockedBuffer collects the guests' stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // runPool runs the guest with args over the requests and returns the
 // replies, sorted (Stream mode replies arrive in any order), and the
 // guests' stderr.
 func runPool(t *testing.T, root string, args []string, requests []string) ([]string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stderr lockedBuffer
-	pool, err := host.New(ctx, host.Config{
-		Module:   guestWasm,
+	replies, stderr := exampletest.RunPool(t, host.Config{
+		Module:   env.Guest,
 		Kids:     2,
 		Framing:  frames.Zero,
 		Args:     args,
 		Dirs:     []host.Dir{{Host: root, Guest: guestRoot, ReadOnly: true}},
-		CacheDir: cacheDir,
-		Stderr:   &stderr,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	var replies []string
-	for r, err := range pool.Run(ctx, func(yield func([]byte) bool) {
-		for _, p := range requests {
-			if !yield([]byte(p)) {
-				return
-			}
-		}
-	}) {
-		if err != nil {
-			t.Fatalf("run: %v\nguest stderr:\n%s", err, stderr.String())
-		}
-		replies = append(replies, string(r.Data)) // r.Data is reused: copy
-	}
-	if st := pool.Stats(); st.Requests != len(requests) || st.Errors != 0 || st.Restarts != 0 {
-		t.Errorf("stats %+v, want %d requests and no errors or restarts", st, len(requests))
-	}
+		CacheDir: env.Cache,
+	}, requests)
 	slices.Sort(replies)
-	return replies, stderr.String()
+	return replies, stderr
 }
 
 // TestClassify runs the guest with -show and no pattern over the whole
@@ -511,14 +429,7 @@ func TestClassify(t *testing.T) {
 	start := time.Now()
 	replies, stderr := runPool(t, root, []string{"-show"}, requests)
 	t.Logf("%d requests, %d files classified in %v", len(requests), len(replies), time.Since(start).Round(time.Millisecond))
-	if lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); len(lines) != len(unreadable) {
-		t.Errorf("guest stderr has %d lines, want %d:\n%s", len(lines), len(unreadable), stderr)
-	}
-	for _, p := range unreadable {
-		if !strings.Contains(stderr, p) {
-			t.Errorf("guest stderr does not name %q:\n%s", p, stderr)
-		}
-	}
+	exampletest.OneLineEach(t, stderr, unreadable)
 	got := map[string][]string{}
 	for _, r := range replies {
 		tags, p, ok := strings.Cut(r, "\t")
@@ -591,9 +502,7 @@ func TestSelect(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("the reference selects nothing: a useless case")
 			}
-			if !slices.Equal(got, want) {
-				t.Errorf("got %d paths, want %d\nonly in got: %q\nonly in want: %q", len(got), len(want), minus(got, want), minus(want, got))
-			}
+			exampletest.SamePaths(t, got, want)
 		})
 	}
 }
@@ -602,29 +511,11 @@ func TestSelect(t *testing.T) {
 // it walks the directory itself and prints host paths, NUL-terminated.
 func TestProgram(t *testing.T) {
 	root, refs := tree(t)
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-wasm", guestWasm, "-kids", "2", "-cache", cacheDir, "-0", "-any", "image,pdf", "-not", "gif", root}, &stdout, &stderr)
-	if code != 0 || stderr.Len() > 0 {
-		t.Fatalf("exit code %d, stderr:\n%s", code, stderr.String())
-	}
-	got := strings.Split(strings.TrimSuffix(stdout.String(), "\x00"), "\x00")
-	slices.Sort(got)
+	got := exampletest.RunProgram(t, run, "-wasm", env.Guest, "-kids", "2", "-cache", env.Cache, "-0", "-any", "image,pdf", "-not", "gif", root)
 	var want []string
 	for _, p := range referenceSelect(refs, []string{"image", "pdf"}, nil, []string{"gif"}) {
 		want = append(want, filepath.Join(root, strings.TrimPrefix(p, guestRoot+"/")))
 	}
 	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("got %d paths, want %d\nonly in got: %q\nonly in want: %q", len(got), len(want), minus(got, want), minus(want, got))
-	}
-}
-
-func minus(a, b []string) []string {
-	var out []string
-	for _, s := range a {
-		if _, found := slices.BinarySearch(b, s); !found {
-			out = append(out, s)
-		}
-	}
-	return out
+	exampletest.SamePaths(t, got, want)
 }
