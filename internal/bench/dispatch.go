@@ -60,6 +60,8 @@ func benchDispatch(e *env, rep *report) {
 			run: pool(host.Config{Module: e.cWasm, Args: []string{"echo"}})},
 		{name: "wasmpool, Go guest (wasm)", skip: e.missing("go-wasm"),
 			run: pool(host.Config{Module: e.goWasm, Args: []string{"echo"}})},
+		{name: "wasmpool, Rust guest (wasm)", skip: e.missing("rust-wasm"),
+			run: pool(host.Config{Module: e.rustWasm, Args: []string{"echo"}})},
 		{name: "wasmpool, native Go kid", note: "same dispatch loop, no sandbox", skip: e.missing("native-go"),
 			run: pool(host.Config{Command: []string{e.nativeGo, "echo"}})},
 		{name: "wasmpool, `cat` as the kid", note: "same dispatch loop, the cheapest kid", skip: e.missing("cat"),
@@ -106,7 +108,7 @@ func benchDispatch(e *env, rep *report) {
 	})
 
 	for _, size := range []int{1, 100} {
-		floor := func(jobs int) float64 { return cases[key{kinds[4], size, jobs}].med(0) }
+		floor := func(jobs int) float64 { return cases[key{kinds[5], size, jobs}].med(0) }
 		best := math.Min(floor(1), floor(2))
 		t := &table{
 			title: fmt.Sprintf("Dispatch overhead per job, %d-byte requests and replies", size),
@@ -137,7 +139,7 @@ func benchDispatch(e *env, rep *report) {
 			continue
 		}
 		c2 := cases[key{kinds[0], size, 2}]
-		py1, py1024 := cases[key{kinds[5], size, 2}], cases[key{kinds[6], size, 2}]
+		py1, py1024 := cases[key{kinds[6], size, 2}], cases[key{kinds[7], size, 2}]
 		rep.target("Dispatch, C guest, 2 kids, 1-byte jobs ≤ 2× the raw pipe floor", c2.med(0)/best, 2, "%.2f×")
 		rep.target("Dispatch, C guest, 2 kids ≤ 1/200 of Python Pool, chunksize 1", py1.med(0)/c2.med(0), -200, "1/%.0f")
 		rep.target("Dispatch, C guest, 2 kids < Python Pool, chunksize 1024", c2.med(0)/py1024.med(0), 1, "%.2f×")

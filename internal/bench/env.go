@@ -32,6 +32,7 @@ type env struct {
 	// comes with the reason in skip or the error in fail.
 	goWasm       string // Go guest, GOOS=wasip1
 	cWasm        string // C guest, clang -Oz (guestbuild.C)
+	rustWasm     string // Rust guest, rustc opt-level=s (guestbuild.Rust)
 	nativeGo     string // internal/bench/nativekid: the Go handlers, native
 	nativeGoPure string // the same built with -tags purego (no assembly SHA-256)
 	nativeC      string // the C guest's source built natively with cc -O2
@@ -99,6 +100,9 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 	set("c-wasm", &e.cWasm, func() (string, error) {
 		return guestbuild.C(bin, filepath.Join(e.root, "examples/ppbench/c/main.c"))
 	})
+	set("rust-wasm", &e.rustWasm, func() (string, error) {
+		return guestbuild.Rust(bin, filepath.Join(e.root, "examples/ppbench/rust/main.rs"))
+	})
 	set("native-go", &e.nativeGo, func() (string, error) {
 		return guestbuild.Native(bin, "wasmpool/internal/bench/nativekid")
 	})
@@ -148,7 +152,7 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 	}
 	// Warm the compilation cache of the library and the CLI cases (the same
 	// directory), so that only the start-up cases pay a cold compile.
-	for _, m := range []string{e.goWasm, e.cWasm} {
+	for _, m := range []string{e.goWasm, e.cWasm, e.rustWasm} {
 		if m == "" {
 			continue
 		}

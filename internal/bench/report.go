@@ -122,7 +122,14 @@ func ratioCell(a, b float64) string {
 	return fmt.Sprintf("%.2f×", r)
 }
 
-func spreadCell(c *bcase, i int) string { return spreadCellf(c, i, "%.3g") }
+// spreadCell shows the smallest and largest value of metric i over the runs.
+func spreadCell(c *bcase, i int) string {
+	if !c.ok() {
+		return "–"
+	}
+	lo, hi := c.spread(i)
+	return spreadCellf(c, i, svgFormat(min(lo, hi)))
+}
 
 func spreadCellf(c *bcase, i int, format string) string {
 	if !c.ok() {

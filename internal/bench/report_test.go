@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -95,5 +96,28 @@ func TestReportUpdateKeepsTheAnalysis(t *testing.T) {
 	os.WriteFile(path, []byte("no markers"), 0o644)
 	if err := r.update(path); err == nil {
 		t.Error("update of a file without markers did not fail")
+	}
+}
+
+func TestUpperASCII(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	for _, s := range [][]byte{all, []byte("hello, World! az AZ `{ @["), []byte("abc")} {
+		for off := range 9 {
+			b := append([]byte(nil), s[off%len(s):]...)
+			want := make([]byte, len(b))
+			for i, c := range b {
+				if 'a' <= c && c <= 'z' {
+					c -= 'a' - 'A'
+				}
+				want[i] = c
+			}
+			upperASCII(b)
+			if !bytes.Equal(b, want) {
+				t.Fatalf("upperASCII(%q) = %q, want %q", s[off%len(s):], b, want)
+			}
+		}
 	}
 }
