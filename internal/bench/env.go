@@ -37,6 +37,7 @@ type env struct {
 	nativeGoPure string // the same built with -tags purego (no assembly SHA-256)
 	nativeC      string // the C guest's source built natively with cc -O2
 	cli          string // cmd/wasmpool
+	cliStatic    string // cmd/wasmpool built with CGO_ENABLED=0
 	python       string
 	parallel     string
 	tools        map[string]string // tool → why it is missing (skip) or broken (fail:)
@@ -121,6 +122,10 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 	set("cli", &e.cli, func() (string, error) {
 		out := filepath.Join(bin, "wasmpool")
 		return out, command(e.root, nil, "go", "build", "-o", out, "./cmd/wasmpool")
+	})
+	set("cli-static", &e.cliStatic, func() (string, error) {
+		out := filepath.Join(bin, "wasmpool-static")
+		return out, command(e.root, []string{"CGO_ENABLED=0"}, "go", "build", "-o", out, "./cmd/wasmpool")
 	})
 	wg.Wait()
 	for _, name := range []string{"python3", "parallel", "tr", "xargs", "cat", "sh"} {

@@ -181,21 +181,34 @@ func benchMemory(e *env, rep *report) {
 		cfg := k.cfg
 		cfg.Kids, cfg.CacheDir, cfg.Stderr = 2, e.cache, e.stderr
 		cases = append(cases, &bcase{name: k.name, skip: k.skip, run: func() ([]float64, error) {
-			rss, err := idleRSS(e.ctx, cfg)
-			return []float64{rss}, err
+			return idleMemory(e.ctx, cfg)
 		}})
 	}
-	measure(e, "memory", cases, func(m []float64) string { return fmt.Sprintf("%.1f MiB per idle kid", m[0]) })
+	// The kids of the CLI as users build it, and built without cgo: the
+	// host program's size and linking are part of a kid's memory.
+	for _, v := range []struct{ name, cli, tool string }{
+		{"C guest, kids of `wasmpool run` (go build)", e.cli, "cli"},
+		{"C guest, kids of `wasmpool run` (CGO_ENABLED=0 go build)", e.cliStatic, "cli-static"},
+	} {
+		cases = append(cases, &bcase{name: v.name, skip: e.missing(v.tool, "c-wasm"), run: func() ([]float64, error) {
+			return cliIdleMemory(e, v.cli, e.cWasm)
+		}})
+	}
+	measure(e, "memory", cases, func(m []float64) string {
+		return fmt.Sprintf("%.1f MiB RSS per idle kid (PSS %.1f, anonymous %.1f)", m[0], m[1], m[2])
+	})
 	rep.failed(cases...)
 	t := &table{
 		title: "Memory: resident set of an idle kid",
 		note: "VmRSS of each kid process of a 2-kid pool, once its guest has started and blocks reading its first request (median over kids and runs). " +
-			"A wasm kid is the host program re-executed (here the benchmark binary): Go runtime, wazero, the compiled module and the guest's linear memory.",
-		head: []string{"kid", "RSS, MiB", "runs (min–max MiB)"},
+			"A wasm kid is the host program re-executed (here the benchmark binary): Go runtime, wazero, the compiled module and the guest's linear memory. " +
+			"RSS counts the program's file pages that all kids share; PSS divides them among the processes that map them (what one more kid costs is between PSS and anonymous); " +
+			"anonymous = heap, stacks, the guest's memory and the compiled code (private to the kid).",
+		head: []string{"kid", "RSS, MiB", "PSS, MiB", "anonymous, MiB", "runs (min–max RSS MiB)"},
 	}
 	var bars []bar
 	for _, c := range cases {
-		t.rows = append(t.rows, []string{c.name, cell(c, 0, "%.1f"), spreadCellf(c, 0, "%.1f")})
+		t.rows = append(t.rows, []string{c.name, cell(c, 0, "%.1f"), cell(c, 1, "%.1f"), cell(c, 2, "%.1f"), spreadCellf(c, 0, "%.1f")})
 		if c.ok() {
 			bars = append(bars, bar{label: c.name, value: c.med(0)})
 		}
@@ -203,16 +216,18 @@ func benchMemory(e *env, rep *report) {
 	rep.tables = append(rep.tables, t)
 	rep.panels = append(rep.panels, panel{title: "Idle kid RSS: MiB (lower is better)", unit: "MiB", bars: bars})
 	rep.target("Idle kid RSS, C guest ≤ 8 MiB", cases[0].med(0), 8, "%.1f MiB")
+	rep.target("Idle kid RSS, C guest, kids of the CLI built with CGO_ENABLED=0 ≤ 8 MiB", cases[len(cases)-1].med(0), 8, "%.1f MiB")
 	rep.target("Idle kid RSS, Go guest ≤ 40 MiB", cases[1].med(0), 40, "%.1f MiB")
 }
 
-// idleRSS starts a pool, waits until each kid blocks reading its requests,
-// and returns the median VmRSS of the kids in MiB.
-func idleRSS(ctx context.Context, cfg host.Config) (float64, error) {
+// idleMemory starts a pool, waits until each kid blocks reading its
+// requests, and returns the median Rss, Pss and Anonymous memory of the
+// kids in MiB (from /proc/PID/smaps_rollup).
+func idleMemory(ctx context.Context, cfg host.Config) ([]float64, error) {
 	before := children()
 	pool, err := host.New(ctx, cfg)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer pool.Close()
 	var pids []int
@@ -222,26 +237,76 @@ func idleRSS(ctx context.Context, cfg host.Config) (float64, error) {
 		}
 	}
 	if len(pids) != cfg.Kids {
-		return 0, fmt.Errorf("found %d new child processes, want %d", len(pids), cfg.Kids)
+		return nil, fmt.Errorf("found %d new child processes, want %d", len(pids), cfg.Kids)
 	}
-	var rss []float64
+	return kidMemory(pids)
+}
+
+// kidMemory waits until each kid blocks reading its requests and returns
+// the median Rss, Pss and Anonymous memory of the kids in MiB.
+func kidMemory(pids []int) ([]float64, error) {
+	fields := []string{"Rss", "Pss", "Anonymous"}
+	mem := make([][]float64, len(fields))
 	for _, pid := range pids {
 		if err := waitIdle(pid, 10*time.Second); err != nil {
-			return 0, err
+			return nil, err
 		}
-		kb, err := statusField(pid, "VmRSS")
-		if err != nil {
-			return 0, err
+		for i, f := range fields {
+			kb, err := procField(fmt.Sprintf("/proc/%d/smaps_rollup", pid), f)
+			if err != nil {
+				return nil, err
+			}
+			mem[i] = append(mem[i], float64(kb)/1024)
 		}
-		rss = append(rss, float64(kb)/1024)
 	}
-	return median(rss), nil
+	var m []float64
+	for _, v := range mem {
+		m = append(m, median(v))
+	}
+	return m, nil
+}
+
+// cliIdleMemory starts `wasmpool run -j 2` on module with an open, empty
+// stdin, waits until its two kids block reading, and measures them as
+// idleMemory does.
+func cliIdleMemory(e *env, cli, module string) ([]float64, error) {
+	cmd := exec.CommandContext(e.ctx, cli, "run", "-j", "2", "--frames", "lines", module, "--", "echo")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+e.xdg)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+	}()
+	var pids []int
+	for deadline := time.Now().Add(10 * time.Second); len(pids) < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("wasmpool run: %d kids after 10 s, want 2: %s", len(pids), firstLine(stderr.String()))
+		}
+		pids = pids[:0]
+		for pid := range childrenOf(fmt.Sprint(cmd.Process.Pid)) {
+			pids = append(pids, pid)
+		}
+	}
+	return kidMemory(pids)
 }
 
 // children returns the pids of this process's children.
-func children() map[int]bool {
+func children() map[int]bool { return childrenOf("self") }
+
+// childrenOf returns the pids of the children of process pid ("self" for
+// this one).
+func childrenOf(pid string) map[int]bool {
 	pids := map[int]bool{}
-	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	tasks, _ := filepath.Glob("/proc/" + pid + "/task/*/children")
 	for _, t := range tasks {
 		b, _ := os.ReadFile(t)
 		for _, f := range strings.Fields(string(b)) {
@@ -293,7 +358,12 @@ func waitIdle(pid int, limit time.Duration) error {
 
 // statusField reads a "kB" field of /proc/PID/status.
 func statusField(pid int, field string) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return procField(fmt.Sprintf("/proc/%d/status", pid), field)
+}
+
+// procField reads a "Field: N kB" line of a /proc file.
+func procField(path, field string) (int64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
@@ -302,5 +372,5 @@ func statusField(pid int, field string) (int64, error) {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+	return 0, fmt.Errorf("%s has no %s", path, field)
 }
