@@ -4,7 +4,7 @@
 // report between markers in docs/benchmarks.md (the analysis around the
 // markers is kept) and a bar chart in docs/benchmarks.svg.
 //
-//	go run ./internal/bench              # full run, about 5 minutes
+//	go run ./internal/bench              # full run, 7–10 minutes on 2 cores
 //	go run ./internal/bench -smoke       # under a minute: checks every case runs (CI)
 //	go run ./internal/bench -only dispatch,cpu -runs 3
 //

@@ -273,6 +273,7 @@ func (r *report) svg() string {
 			scale = func(v float64) float64 { return (math.Log10(v) - l + 0.15) / (h - l + 0.15) * barW }
 		}
 		for _, br := range p.bars {
+			br.label = strings.ReplaceAll(br.label, "`", "")
 			w := max(2, scale(br.value))
 			fill := "#a0aec0"
 			if strings.Contains(br.label, "wasmpool") || strings.Contains(br.label, "guest") || strings.Contains(br.label, "kid") {
