@@ -88,6 +88,9 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 			switch {
 			case err == nil:
 				*path = p
+			case errors.Is(err, guestbuild.ErrMissing) && os.Getenv("WASMPOOL_REQUIRE_TOOLCHAINS") != "":
+				// CI installs every toolchain: a missing one is a failure there.
+				e.tools[name] = "fail: " + err.Error()
 			case errors.Is(err, guestbuild.ErrMissing) || errors.Is(err, exec.ErrNotFound):
 				e.tools[name] = "skipped: " + firstLine(err.Error())
 			default:
