@@ -108,8 +108,15 @@ func (d *dispatch) emit(r Reply, err error) {
 
 func (d *dispatch) accepting(k *kid) bool {
 	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil && !(k.solo && len(k.held) > 0) &&
-		(d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
+		len(k.held) < maxHeld && (d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
 }
+
+// maxHeld bounds the requests one kid holds unfinished. Pipes and buffers
+// bound them in bytes, but tiny requests could reach hundreds of thousands
+// per kid: the bookkeeping grew to megabytes in every run, and a kid sat on
+// work its siblings could have done. A kid at the bound gets more when it
+// reports or replies.
+const maxHeld = 1 << 16
 
 // retiring reports whether k is to get no more requests ever (a kid
 // that holds a retry gets more once it is done with it).
