@@ -13,16 +13,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"syscall"
 
+	"wasmpool/examples/internal/filegrep"
 	"wasmpool/frames"
 	"wasmpool/guest"
 )
@@ -46,7 +43,7 @@ func main() {
 		if uint64(i) >= uint64(len(paths)) {
 			return fmt.Errorf("index %d is out of range: the list has %d paths", i, len(paths))
 		}
-		found, err := fileContains(paths[i], needle, buf)
+		found, err := filegrep.FileContains(paths[i], needle, buf)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "gl: %v\n", err)
 			return nil
@@ -69,55 +66,4 @@ func readList(name string) ([]string, error) {
 		return nil, nil
 	}
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"), nil
-}
-
-// fileContains reports whether the regular file name contains needle,
-// reading it through buf. Symbolic links are not followed: they contain
-// nothing.
-func fileContains(name string, needle, buf []byte) (bool, error) {
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return false, err
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return false, nil
-	}
-	if !fi.Mode().IsRegular() {
-		return false, fmt.Errorf("%s: not a regular file (%v)", name, fi.Mode().Type())
-	}
-	// O_NOFOLLOW: a link swapped in after the Lstat is refused, not followed.
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	found, err := contains(f, needle, buf)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", name, err)
-	}
-	return found, nil
-}
-
-// contains reports whether r holds needle, reading it in chunks of buf
-// (longer than needle). The last len(needle)-1 bytes of a chunk are kept
-// before the next one, so a needle across two chunks is found.
-func contains(r io.Reader, needle, buf []byte) (bool, error) {
-	keep := 0
-	for {
-		n, err := r.Read(buf[keep:])
-		if n > 0 {
-			end := keep + n
-			if bytes.Contains(buf[:end], needle) {
-				return true, nil
-			}
-			keep = min(len(needle)-1, end)
-			copy(buf, buf[end-keep:end])
-		}
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-	}
 }
