@@ -107,8 +107,8 @@ func (d *dispatch) emit(r Reply, err error) {
 }
 
 func (d *dispatch) accepting(k *kid) bool {
-	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil && !(k.solo && len(k.held) > 0) &&
-		len(k.held) < maxHeld && (d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
+	return k != nil && k.live() && k.inOpen && !k.broken && k.fault == nil && !(k.solo && k.held.len() > 0) &&
+		k.held.len() < maxHeld && (d.cfg.MaxRequests == 0 || k.given < d.cfg.MaxRequests)
 }
 
 // maxHeld bounds the requests one kid holds unfinished. Pipes and buffers
@@ -178,7 +178,7 @@ func (d *dispatch) forgetWritten(k *kid) {
 		return
 	}
 	n := 0
-	for n < len(k.held) && k.held[n].end <= k.written {
+	for n < k.held.len() && k.held.at(n).end-k.trimmed <= k.written {
 		n++
 	}
 	d.finishedUpTo(k, k.seq0+uint64(n))
@@ -190,7 +190,7 @@ func (d *dispatch) forgetWritten(k *kid) {
 // kills kids, it takes no other request down with it.
 func (d *dispatch) take(k *kid) (request, bool) {
 	for i, r := range d.retry {
-		if r.attempt == 0 || len(k.held) == 0 {
+		if r.attempt == 0 || k.held.len() == 0 {
 			d.retry = slices.Delete(d.retry, i, i+1)
 			k.solo = r.attempt > 0
 			return r, true
@@ -222,7 +222,7 @@ func (d *dispatch) take(k *kid) (request, bool) {
 
 // give queues r's frame for k.
 func (d *dispatch) give(k *kid, r request) {
-	off := len(k.out)
+	off := k.trimmed + len(k.out)
 	if r.frame != nil {
 		k.out = append(k.out, r.frame...)
 	} else {
@@ -232,15 +232,7 @@ func (d *dispatch) give(k *kid, r request) {
 			return
 		}
 	}
-	if len(k.held) == cap(k.held) && len(k.held) <= cap(k.heldBuf)/2 {
-		// held is a queue popped at the front: slide it back to the start
-		// of its array rather than let append allocate a new one.
-		k.held = k.heldBuf[:copy(k.heldBuf[:cap(k.heldBuf)], k.held)]
-	}
-	k.held = append(k.held, held{index: r.index, attempt: r.attempt, off: off, end: len(k.out)})
-	if cap(k.held) > cap(k.heldBuf) {
-		k.heldBuf = k.held[:0]
-	}
+	k.held.push(held{index: r.index, attempt: r.attempt, off: off, end: k.trimmed + len(k.out)})
 	k.given++
 	d.p.stats.PerKid[k.slot-1]++
 }
@@ -350,10 +342,10 @@ func (d *dispatch) cancel() {
 		if k == nil {
 			continue
 		}
-		for i, h := range k.held {
-			if h.off >= k.written {
-				k.held = k.held[:i]
-				k.out = k.out[:h.off]
+		for i := range k.held.len() {
+			if h := k.held.at(i); !k.inPipe(h) {
+				k.out = k.out[:h.off-k.trimmed]
+				k.held.truncate(i)
 				break
 			}
 		}
@@ -504,11 +496,11 @@ func (d *dispatch) cutReplies(k *kid) {
 		d.barren = 0
 		if !d.cfg.Mode.oneToOne() {
 			d.emit(Reply{Data: frame, Index: -1, Kid: k.slot}, nil)
-		} else if len(k.held) == 0 {
+		} else if k.held.len() == 0 {
 			k.kill(fmt.Errorf("%w: more replies than requests, but this mode needs exactly one reply per request", ErrProtocol))
 			return
 		} else {
-			h := k.held[0]
+			h := *k.held.at(0)
 			k.progress = time.Now()
 			d.finishedUpTo(k, k.seq0+1)
 			d.deliver(h.index, frame, k.slot, nil)
@@ -525,23 +517,20 @@ func (d *dispatch) finishedUpTo(k *kid, seq uint64) {
 	if seq <= k.seq0 {
 		return
 	}
-	n := min(int(seq-k.seq0), len(k.held))
-	k.held = k.held[n:]
+	n := min(int(seq-k.seq0), k.held.len())
+	k.held.dropFront(n)
 	k.seq0 += uint64(n)
-	if len(k.held) == 0 {
+	if k.held.len() == 0 {
 		k.solo = false
 	}
 	keep := k.written
-	if len(k.held) > 0 {
-		keep = min(keep, k.held[0].off)
+	if k.held.len() > 0 {
+		keep = min(keep, k.held.at(0).off-k.trimmed)
 	}
 	if keep > batchBytes && keep >= len(k.out)/2 {
 		k.out = k.out[:copy(k.out, k.out[keep:])]
 		k.written -= keep
-		for i := range k.held {
-			k.held[i].off -= keep
-			k.held[i].end -= keep
-		}
+		k.trimmed += keep
 	}
 }
 
@@ -561,15 +550,16 @@ func (d *dispatch) ended(k *kid) {
 	seen := k.delivered
 	if !k.final {
 		seen = k.seq0
-		for _, h := range k.held {
-			if h.off < k.written {
+		for i := range k.held.len() {
+			if k.inPipe(k.held.at(i)) {
 				seen++
 			}
 		}
 	}
 	var lost []request
-	for i, h := range k.held {
-		r := request{index: h.index, attempt: h.attempt, frame: k.out[h.off:h.end]}
+	for i := range k.held.len() {
+		h := k.held.at(i)
+		r := request{index: h.index, attempt: h.attempt, frame: k.frame(h)}
 		if k.seq0+uint64(i) < seen {
 			ke.Lost = append(ke.Lost, h.index)
 			r.attempt++
@@ -628,7 +618,7 @@ func (d *dispatch) pollTimeout() int {
 	}
 	if d.cfg.Timeout > 0 {
 		for _, k := range d.kids {
-			if k != nil && k.up && len(k.held) > 0 && !k.killed {
+			if k != nil && k.up && k.held.len() > 0 && !k.killed {
 				if t := k.progress.Add(backstop(d.cfg.Timeout)); deadline.IsZero() || t.Before(deadline) {
 					deadline = t
 				}
@@ -657,7 +647,7 @@ func (d *dispatch) checkTimes() {
 		if d.cancelled && now.After(d.graceEnd) {
 			k.expired = true
 			k.kill(d.ctx.Err())
-		} else if d.cfg.Timeout > 0 && k.up && len(k.held) > 0 && now.Sub(k.progress) > backstop(d.cfg.Timeout) {
+		} else if d.cfg.Timeout > 0 && k.up && k.held.len() > 0 && now.Sub(k.progress) > backstop(d.cfg.Timeout) {
 			k.kill(ErrTimeout)
 		}
 	}

@@ -19,7 +19,7 @@ import (
 type held struct {
 	index    int
 	attempt  int // earlier kids that died while they held it
-	off, end int // its frame in kid.out
+	off, end int // its frame's place in the kid's request stream (see kid.trimmed)
 }
 
 // kid is the parent's state for one kid process.
@@ -28,13 +28,14 @@ type kid struct {
 	proc *process
 	pid  int
 
-	// Requests: out holds the frames given to the kid from held[0] on
-	// (earlier ones are trimmed); out[:written] has gone into the pipe.
+	// Requests: out holds the frames given to the kid from the first held
+	// one on; out[:written] has gone into the pipe, and trimmed bytes of
+	// the kid's request stream came before out[0].
 	out     []byte
 	written int
-	held    []held
-	heldBuf []held // the array held lives in, from its start
-	seq0    uint64 // the kid's own number of held[0], counting from 0
+	trimmed int
+	held    ring[held]
+	seq0    uint64 // the kid's own number of the first held request, from 0
 	given   int    // requests given over the kid's life
 	inOpen  bool   // the request pipe is open
 	solo    bool   // holds a retried request and gets nothing else meanwhile
@@ -70,13 +71,14 @@ const (
 )
 
 func newKid(slot int, proc *process) *kid {
-	// The held queue is sized once for its bound (and room to slide), so
-	// append never regrows it: growing it step by step in every run cost
-	// half the parent's time per tiny job in the benchmarks. Pages never
-	// touched cost address space, not memory.
-	queue := make([]held, 0, 2*maxHeld)
-	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer), held: queue, heldBuf: queue}
+	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer)}
 }
+
+// frame returns h's frame.
+func (k *kid) frame(h *held) []byte { return k.out[h.off-k.trimmed : h.end-k.trimmed] }
+
+// inPipe reports whether h's frame went, at least in part, into the pipe.
+func (k *kid) inPipe(h *held) bool { return h.off-k.trimmed < k.written }
 
 func (k *kid) unsent() int { return len(k.out) - k.written }
 
@@ -270,14 +272,14 @@ func (k *kid) reap(oneToOne bool) *KidError {
 	if ke.ExitCode == abi.ExitTimeout && ke.Err == nil {
 		ke.Err = ErrTimeout
 	}
-	if ke.ExitCode == 0 && ke.Err == nil && !k.broken && len(k.held) == 0 {
+	if ke.ExitCode == 0 && ke.Err == nil && !k.broken && k.held.len() == 0 {
 		return nil
 	}
-	if ke.ExitCode == 0 && ke.Err == nil && len(k.held) > 0 {
+	if ke.ExitCode == 0 && ke.Err == nil && k.held.len() > 0 {
 		if oneToOne {
-			ke.Err = fmt.Errorf("%w: exited with %d request(s) unanswered, but this mode needs exactly one reply per request", ErrProtocol, len(k.held))
+			ke.Err = fmt.Errorf("%w: exited with %d request(s) unanswered, but this mode needs exactly one reply per request", ErrProtocol, k.held.len())
 		} else {
-			ke.Err = fmt.Errorf("exited before it finished %d request(s)", len(k.held))
+			ke.Err = fmt.Errorf("exited before it finished %d request(s)", k.held.len())
 		}
 	}
 	return ke
