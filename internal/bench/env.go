@@ -35,6 +35,7 @@ type env struct {
 	rustWasm     string // Rust guest, rustc opt-level=s (guestbuild.Rust)
 	nativeGo     string // internal/bench/nativekid: the Go handlers, native
 	nativeGoPure string // the same built with -tags purego (no assembly SHA-256)
+	tinyGo       string // internal/bench/tinykid: the smallest Go kid, the start-up yardstick
 	nativeC      string // the C guest's source built natively with cc -O2
 	cli          string // cmd/wasmpool
 	cliStatic    string // cmd/wasmpool built with CGO_ENABLED=0
@@ -109,6 +110,9 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 	})
 	set("native-go", &e.nativeGo, func() (string, error) {
 		return guestbuild.Native(bin, "wasmpool/internal/bench/nativekid")
+	})
+	set("tiny-go", &e.tinyGo, func() (string, error) {
+		return guestbuild.Native(bin, "wasmpool/internal/bench/tinykid")
 	})
 	set("native-go-purego", &e.nativeGoPure, func() (string, error) {
 		out := filepath.Join(bin, "nativekid-purego")
