@@ -21,7 +21,7 @@ var (
 	benchDir  string
 	benchOnce sync.Once
 	benchErr  error
-	guests    struct{ goWasm, cWasm, nativeGo, cache string }
+	guests    struct{ goWasm, cWasm, nativeGo, tinyGo, cache string }
 )
 
 func TestMain(m *testing.M) {
@@ -45,6 +45,9 @@ func built(b *testing.B, need ...string) {
 			return
 		}
 		if guests.nativeGo, benchErr = guestbuild.Native(benchDir, "wasmpool/internal/bench/nativekid"); benchErr != nil {
+			return
+		}
+		if guests.tinyGo, benchErr = guestbuild.Native(benchDir, "wasmpool/internal/bench/tinykid"); benchErr != nil {
 			return
 		}
 		root, err := os.Getwd() // internal/bench
@@ -111,10 +114,16 @@ func BenchmarkPPBench(b *testing.B) {
 
 // BenchmarkKidStartup measures a pool of one kid from host.New to its
 // first reply, with a cold compilation cache (a new directory each time:
-// the parent compiles) and a warm one.
+// the parent compiles) and a warm one, and the kid's minor page faults
+// until its first reply. tiny-go (internal/bench/tinykid) is the
+// yardstick: a Go program that only echoes.
 func BenchmarkKidStartup(b *testing.B) {
 	built(b)
-	for _, k := range kidConfigs() {
+	kinds := append(kidConfigs(), struct {
+		name, need string
+		cfg        host.Config
+	}{"tiny-go", "", host.Config{Command: []string{guests.tinyGo}}})
+	for _, k := range kinds {
 		for _, cold := range []bool{true, false} {
 			name := k.name + "/warm"
 			if cold {
@@ -132,6 +141,7 @@ func BenchmarkKidStartup(b *testing.B) {
 					warm(b, cfg)
 				}
 				var newDur, kid time.Duration
+				var minflt int64
 				b.ResetTimer()
 				for range b.N {
 					if cold {
@@ -143,12 +153,13 @@ func BenchmarkKidStartup(b *testing.B) {
 						cfg.CacheDir = dir
 						b.StartTimer()
 					}
-					n, f, err := startup(context.Background(), cfg)
+					s, err := startup(context.Background(), cfg)
 					if err != nil {
 						b.Fatal(err)
 					}
-					newDur += n
-					kid += f
+					newDur += s.newDur
+					kid += s.kid
+					minflt += s.minflt
 					if cold {
 						b.StopTimer()
 						os.RemoveAll(cfg.CacheDir)
@@ -158,6 +169,7 @@ func BenchmarkKidStartup(b *testing.B) {
 				b.ReportMetric(ms(newDur)/float64(b.N), "ms-new")
 				b.ReportMetric(ms(kid)/float64(b.N), "ms-kid")
 				b.ReportMetric(ms(newDur+kid)/float64(b.N), "ms/first-reply")
+				b.ReportMetric(float64(minflt)/float64(b.N), "faults/kid")
 			})
 		}
 	}
