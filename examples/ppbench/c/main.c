@@ -48,21 +48,46 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
+/* One 64-byte block. The rounds are written out sixteen at a time, naming
+ * the working variables in turn instead of shifting them each round, and
+ * the message schedule is a ring of the last 16 words (w[i & 15]): with
+ * constant indices a compiler keeps it and the working variables in
+ * registers (or wasm locals) rather than in memory. The same rounds and
+ * schedule as the textbook loop over w[64]. */
+#define ROUND(k, wk, a, b, c, d, e, f, g, h) \
+	t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + (k) + (wk); \
+	d += t1; \
+	h = t1 + (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))
+#define LOAD(i) w[i]
+#define SCHED(i) (w[i] += (ROR(w[((i) + 1) & 15], 7) ^ ROR(w[((i) + 1) & 15], 18) ^ (w[((i) + 1) & 15] >> 3)) + \
+	w[((i) + 9) & 15] + (ROR(w[((i) + 14) & 15], 17) ^ ROR(w[((i) + 14) & 15], 19) ^ (w[((i) + 14) & 15] >> 10)))
+#define ROUNDS16(j, W) \
+	ROUND(K[(j) + 0], W(0), a, b, c, d, e, f, g, hh); \
+	ROUND(K[(j) + 1], W(1), hh, a, b, c, d, e, f, g); \
+	ROUND(K[(j) + 2], W(2), g, hh, a, b, c, d, e, f); \
+	ROUND(K[(j) + 3], W(3), f, g, hh, a, b, c, d, e); \
+	ROUND(K[(j) + 4], W(4), e, f, g, hh, a, b, c, d); \
+	ROUND(K[(j) + 5], W(5), d, e, f, g, hh, a, b, c); \
+	ROUND(K[(j) + 6], W(6), c, d, e, f, g, hh, a, b); \
+	ROUND(K[(j) + 7], W(7), b, c, d, e, f, g, hh, a); \
+	ROUND(K[(j) + 8], W(8), a, b, c, d, e, f, g, hh); \
+	ROUND(K[(j) + 9], W(9), hh, a, b, c, d, e, f, g); \
+	ROUND(K[(j) + 10], W(10), g, hh, a, b, c, d, e, f); \
+	ROUND(K[(j) + 11], W(11), f, g, hh, a, b, c, d, e); \
+	ROUND(K[(j) + 12], W(12), e, f, g, hh, a, b, c, d); \
+	ROUND(K[(j) + 13], W(13), d, e, f, g, hh, a, b, c); \
+	ROUND(K[(j) + 14], W(14), c, d, e, f, g, hh, a, b); \
+	ROUND(K[(j) + 15], W(15), b, c, d, e, f, g, hh, a)
+
 static void sha256_block(uint32_t h[8], const unsigned char *p) {
-	uint32_t w[64], a, b, c, d, e, f, g, hh, t1, t2;
+	uint32_t w[16], a, b, c, d, e, f, g, hh, t1;
 	int i;
 	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
 	a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4]; f = h[5]; g = h[6]; hh = h[7];
-	for (i = 0; i < 64; i++) {
-		t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+	ROUNDS16(0, LOAD);
+	for (i = 16; i < 64; i += 16) {
+		ROUNDS16(i, SCHED);
 	}
 	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
