@@ -23,34 +23,70 @@ const K: [u32; 64] = [
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
-fn block(h: &mut [u32; 8], p: &[u8]) {
-    let mut w = [0u32; 64];
-    for i in 0..16 {
-        w[i] = u32::from_be_bytes([p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]]);
-    }
-    for i in 16..64 {
-        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
-    }
+/// One 64-byte block. The rounds are written out (sixteen per macro) and the
+/// message schedule is a ring of the last 16 words (`w[i & 15]`): with
+/// constant indices the compiler keeps it and the working variables in
+/// registers (or wasm locals) instead of memory, and renames the working
+/// variables instead of shifting them each round.
+fn block(h: &mut [u32; 8], p: &[u8; 64]) {
+    let word = |i: usize| u32::from_be_bytes([p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]]);
+    let mut w = [
+        word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7),
+        word(8), word(9), word(10), word(11), word(12), word(13), word(14), word(15),
+    ];
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = *h;
-    for i in 0..64 {
-        let t1 = hh
-            .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
-            .wrapping_add((e & f) ^ (!e & g))
-            .wrapping_add(K[i])
-            .wrapping_add(w[i]);
-        let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22))
-            .wrapping_add((a & b) ^ (a & c) ^ (b & c));
-        hh = g;
-        g = f;
-        f = e;
-        e = d.wrapping_add(t1);
-        d = c;
-        c = b;
-        b = a;
-        a = t1.wrapping_add(t2);
+    macro_rules! round {
+        ($k:expr, $w:expr, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident) => {
+            let t1 = $h
+                .wrapping_add($e.rotate_right(6) ^ $e.rotate_right(11) ^ $e.rotate_right(25))
+                .wrapping_add(($e & $f) ^ (!$e & $g))
+                .wrapping_add($k)
+                .wrapping_add($w);
+            let t2 = ($a.rotate_right(2) ^ $a.rotate_right(13) ^ $a.rotate_right(22))
+                .wrapping_add(($a & $b) ^ ($a & $c) ^ ($b & $c));
+            $d = $d.wrapping_add(t1);
+            $h = t1.wrapping_add(t2);
+        };
     }
+    // w[i] becomes word j + i of the schedule (for j ≥ 16).
+    macro_rules! sched {
+        ($i:expr) => {{
+            let (w1, w14) = (w[($i + 1) & 15], w[($i + 14) & 15]);
+            let s0 = w1.rotate_right(7) ^ w1.rotate_right(18) ^ (w1 >> 3);
+            let s1 = w14.rotate_right(17) ^ w14.rotate_right(19) ^ (w14 >> 10);
+            w[$i] = w[$i].wrapping_add(s0).wrapping_add(w[($i + 9) & 15]).wrapping_add(s1);
+            w[$i]
+        }};
+    }
+    macro_rules! rounds16 {
+        ($j:expr, $w:ident) => {
+            round!(K[$j], $w!(0), a, b, c, d, e, f, g, hh);
+            round!(K[$j + 1], $w!(1), hh, a, b, c, d, e, f, g);
+            round!(K[$j + 2], $w!(2), g, hh, a, b, c, d, e, f);
+            round!(K[$j + 3], $w!(3), f, g, hh, a, b, c, d, e);
+            round!(K[$j + 4], $w!(4), e, f, g, hh, a, b, c, d);
+            round!(K[$j + 5], $w!(5), d, e, f, g, hh, a, b, c);
+            round!(K[$j + 6], $w!(6), c, d, e, f, g, hh, a, b);
+            round!(K[$j + 7], $w!(7), b, c, d, e, f, g, hh, a);
+            round!(K[$j + 8], $w!(8), a, b, c, d, e, f, g, hh);
+            round!(K[$j + 9], $w!(9), hh, a, b, c, d, e, f, g);
+            round!(K[$j + 10], $w!(10), g, hh, a, b, c, d, e, f);
+            round!(K[$j + 11], $w!(11), f, g, hh, a, b, c, d, e);
+            round!(K[$j + 12], $w!(12), e, f, g, hh, a, b, c, d);
+            round!(K[$j + 13], $w!(13), d, e, f, g, hh, a, b, c);
+            round!(K[$j + 14], $w!(14), c, d, e, f, g, hh, a, b);
+            round!(K[$j + 15], $w!(15), b, c, d, e, f, g, hh, a);
+        };
+    }
+    macro_rules! load {
+        ($i:expr) => {
+            w[$i]
+        };
+    }
+    rounds16!(0, load);
+    rounds16!(16, sched);
+    rounds16!(32, sched);
+    rounds16!(48, sched);
     for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
         *x = x.wrapping_add(y);
     }
@@ -62,7 +98,7 @@ fn sha256(p: &[u8]) -> [u8; 32] {
     ];
     let mut chunks = p.chunks_exact(64);
     for c in &mut chunks {
-        block(&mut h, c);
+        block(&mut h, c.try_into().unwrap());
     }
     let rest = chunks.remainder();
     let mut tail = [0u8; 128];
@@ -71,7 +107,7 @@ fn sha256(p: &[u8]) -> [u8; 32] {
     let n = if rest.len() + 1 + 8 <= 64 { 64 } else { 128 };
     tail[n - 8..n].copy_from_slice(&((p.len() as u64) * 8).to_be_bytes());
     for c in tail[..n].chunks_exact(64) {
-        block(&mut h, c);
+        block(&mut h, c.try_into().unwrap());
     }
     let mut out = [0u8; 32];
     for (i, x) in h.iter().enumerate() {
