@@ -42,15 +42,35 @@ var findRustc = sync.OnceValue(func() rustcInfo {
 
 var rlibMu sync.Mutex
 
-// rustFlags are the flags of every Rust guest build: size-optimized, no
-// unwinding (a panic is a wasm trap).
-var rustFlags = []string{"--edition", "2021", "--target", "wasm32-wasi", "-C", "opt-level=s", "-C", "panic=abort"}
+// RustOptions are the choices of a Rust guest build.
+type RustOptions struct {
+	// Speed optimizes for speed (opt-level=3) rather than size
+	// (opt-level=s, the default): for CPU-bound guests. The module and the
+	// SDK's rlib get names of their own, so that both builds of one source
+	// can live in one dir.
+	Speed bool
+}
+
+// rustFlags returns the flags of a Rust guest build: size- or
+// speed-optimized, no unwinding (a panic is a wasm trap).
+func rustFlags(opt RustOptions) []string {
+	level := "opt-level=s"
+	if opt.Speed {
+		level = "opt-level=3"
+	}
+	return []string{"--edition", "2021", "--target", "wasm32-wasi", "-C", level, "-C", "panic=abort"}
+}
 
 // Rust builds the Rust program src (a main.rs, compiled by rustc without
 // cargo, that may `use wasmpool::…` from guest/rust/wasmpool.rs) for
-// wasm32-wasi into dir and returns the module's path. The SDK is compiled
-// once per dir as an rlib and passed with --extern.
+// wasm32-wasi into dir, optimized for size, and returns the module's path.
+// The SDK is compiled once per dir as an rlib and passed with --extern.
 func Rust(dir, src string) (string, error) {
+	return RustWith(dir, src, RustOptions{})
+}
+
+// RustWith is [Rust] with options.
+func RustWith(dir, src string, opt RustOptions) (string, error) {
 	r := findRustc()
 	if r.err != nil {
 		return "", r.err
@@ -68,11 +88,16 @@ func Rust(dir, src string) (string, error) {
 	}
 	sdk := filepath.Join(root, "guest", "rust", "wasmpool.rs")
 	lib := filepath.Join(dir, "libwasmpool.rlib")
+	if opt.Speed {
+		out = strings.TrimSuffix(out, ".wasm") + "-speed.wasm"
+		lib = filepath.Join(dir, "libwasmpool-speed.rlib")
+	}
+	flags := rustFlags(opt)
 	rlibMu.Lock() // concurrent rustc runs writing one rlib collide
 	defer rlibMu.Unlock()
 	if !upToDate(lib, sdk) {
 		tmp := tmpName(lib)
-		args := append([]string{"--crate-type", "rlib", "--crate-name", "wasmpool", "-o", tmp, sdk}, rustFlags...)
+		args := append([]string{"--crate-type", "rlib", "--crate-name", "wasmpool", "-o", tmp, sdk}, flags...)
 		if err := run("rustc "+sdk, exec.Command(r.rustc, args...)); err != nil {
 			return "", err
 		}
@@ -84,7 +109,7 @@ func Rust(dir, src string) (string, error) {
 		return out, nil
 	}
 	tmp := tmpName(out)
-	args := append([]string{"-C", "strip=symbols", "--extern", "wasmpool=" + lib, "-o", tmp, src}, rustFlags...)
+	args := append([]string{"-C", "strip=symbols", "--extern", "wasmpool=" + lib, "-o", tmp, src}, flags...)
 	if err := run("rustc "+src, exec.Command(r.rustc, args...)); err != nil {
 		return "", err
 	}

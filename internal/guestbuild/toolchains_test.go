@@ -68,3 +68,33 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("failed builds left %v", m)
 	}
 }
+
+// TestRustSpeed checks that a speed build of a Rust guest sits beside the
+// size build of the same source, each with its own SDK rlib.
+func TestRustSpeed(t *testing.T) {
+	if err := Check(LangRust); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.rs")
+	prog := "use wasmpool::{serve, Framing, Replies};\nfn main() { serve(Framing::Lines, |r: &[u8], w: &mut Replies| w.reply(r)) }\n"
+	if err := os.WriteFile(src, []byte(prog), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	small, err := Rust(dir, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := RustWith(dir, src, RustOptions{Speed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small == fast {
+		t.Fatalf("size and speed builds both wrote %s", small)
+	}
+	for _, p := range []string{small, fast, filepath.Join(dir, "libwasmpool.rlib"), filepath.Join(dir, "libwasmpool-speed.rlib")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+}
