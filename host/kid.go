@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 	"golang.org/x/sys/unix"
 
@@ -68,12 +69,12 @@ func runKid(specJSON string) int {
 	os.Unsetenv(abi.KidEnv)
 	confine()
 
-	ctx := context.Background()
+	ctx := experimental.WithMemoryAllocator(context.Background(), allocateMemory)
 	rt, err := newRuntime(ctx, spec.CacheDir, spec.MemoryPages)
 	if err != nil {
 		return fail(abi.ExitSetup, "%v", err)
 	}
-	code, err := os.ReadFile(spec.Module)
+	code, _, err := mapFile(spec.Module) // mapped for the kid's life: wazero keeps slices of it
 	if err != nil {
 		return fail(abi.ExitSetup, "%v", err)
 	}
