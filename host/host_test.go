@@ -368,3 +368,43 @@ func TestModuleBytes(t *testing.T) {
 		t.Fatalf("%v, %d replies", o.fatal, len(o.replies))
 	}
 }
+
+// TestCheckedModuleStartsWithoutReload: the first pool of a module checks
+// it and leaves a stamp; later pools trust the stamp, and still run when
+// the compiled code has gone from the cache meanwhile (kids compile it).
+// A module that fails its checks is never stamped.
+func TestCheckedModuleStartsWithoutReload(t *testing.T) {
+	cache := t.TempDir()
+	stamps := func() []string {
+		names, _ := filepath.Glob(filepath.Join(cache, "checked", "*"))
+		return names
+	}
+	run := func() {
+		t.Helper()
+		p, err := host.New(context.Background(), host.Config{Module: testGuest, CacheDir: cache, Kids: 1, Args: []string{"lines", "echo"}, Mode: host.Ordered})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if o := collect(t, p, lines(20, 3)); o.fatal != nil || len(o.replies) != 20 {
+			t.Fatalf("%v, %d replies", o.fatal, len(o.replies))
+		}
+	}
+	run()
+	if n := len(stamps()); n != 1 {
+		t.Fatalf("%d stamps after the first pool, want 1", n)
+	}
+	if err := os.RemoveAll(filepath.Join(cache, "compiled")); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	// A memory limit is part of what was checked: a new limit checks again,
+	// and a limit below the module's minimum is refused, not stamped.
+	_, err := host.New(context.Background(), host.Config{Module: testGuest, CacheDir: cache, MemoryLimit: 64 << 10})
+	if !errors.Is(err, host.ErrModule) {
+		t.Fatalf("a 1-page memory limit: got %v, want ErrModule", err)
+	}
+	if n := len(stamps()); n != 1 {
+		t.Fatalf("%d stamps, want 1: a module that failed its check was stamped", n)
+	}
+}

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -46,35 +49,39 @@ type compiled struct {
 }
 
 // compile checks and compiles the module once in the parent, filling the
-// cache that kids load from, and returns where kids find the module.
+// cache that kids load from, and returns where kids find the module. A
+// module this parent has already checked, under the same limits and
+// wazero version, is not loaded again: its kids start at once (loading it
+// from the cache took a Go guest's parent 80 ms of its start-up). Were the
+// wazero cache emptied meanwhile, each kid would compile the module
+// itself: slower, still correct.
 func compile(ctx context.Context, c Config) (compiled, error) {
 	code, name := c.ModuleBytes, c.Module
 	if code == nil {
-		var err error
-		if code, err = os.ReadFile(c.Module); err != nil {
+		mapped, unmap, err := mapFile(c.Module)
+		if err != nil {
 			return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 		}
+		defer unmap()
+		code = mapped
 	} else if name == "" {
 		name = "module"
 	}
 	if !bytes.HasPrefix(code, wasmMagic) {
 		return compiled{}, fmt.Errorf("%w: %s is not a WebAssembly module (no \\0asm header)", ErrModule, name)
 	}
-	rt, err := newRuntime(ctx, c.CacheDir, c.memoryPages())
-	if err != nil {
-		return compiled{}, err
-	}
-	defer rt.Close(ctx)
-	mod, err := rt.CompileModule(ctx, code)
-	if err != nil {
-		return compiled{}, fmt.Errorf("%w: %s: %w", ErrModule, name, err)
-	}
-	if err := checkFilter(name, mod, c.memoryPages()); err != nil {
-		return compiled{}, err
+	sum := sha256.Sum256(code)
+	stamp := checkedStamp(c.CacheDir, sum, c.memoryPages())
+	if _, err := os.Stat(stamp); err != nil {
+		if err := compileAndCheck(ctx, c, name, code); err != nil {
+			return compiled{}, err
+		}
+		writeStamp(stamp)
 	}
 	path := c.Module
+	var err error
 	if c.ModuleBytes != nil {
-		if path, err = storeModule(c.CacheDir, code); err != nil {
+		if path, err = storeModule(c.CacheDir, sum, code); err != nil {
 			return compiled{}, err
 		}
 	} else if path, err = filepath.Abs(path); err != nil {
@@ -82,6 +89,58 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 	}
 	return compiled{path: path, name: name}, nil
 }
+
+// compileAndCheck compiles the module into the cache and checks it can run
+// as a kid.
+func compileAndCheck(ctx context.Context, c Config, name string, code []byte) error {
+	rt, err := newRuntime(ctx, c.CacheDir, c.memoryPages())
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	mod, err := rt.CompileModule(ctx, code)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrModule, name, err)
+	}
+	return checkFilter(name, mod, c.memoryPages())
+}
+
+// stampVersion changes when what compileAndCheck checks changes, so that
+// modules checked by an older wasmpool are checked again.
+const stampVersion = 1
+
+// checkedStamp is the path of the file that says a module (by its hash)
+// compiled and passed checkFilter under this memory limit and wazero
+// version.
+func checkedStamp(cacheDir string, sum [sha256.Size]byte, memoryPages uint32) string {
+	name := fmt.Sprintf("%x-m%d-%s-s%d", sum, memoryPages, wazeroVersion(), stampVersion)
+	return filepath.Join(cacheDir, "checked", name)
+}
+
+// writeStamp records a check; failing to is harmless (the next pool
+// checks again).
+func writeStamp(path string) {
+	if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+		if f, err := os.Create(path); err == nil {
+			f.Close()
+		}
+	}
+}
+
+// wazeroVersion is the version of wazero built into this program.
+var wazeroVersion = sync.OnceValue(func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/tetratelabs/wazero" {
+				if dep.Replace != nil {
+					dep = dep.Replace
+				}
+				return strings.ReplaceAll(dep.Version+dep.Sum, "/", "_")
+			}
+		}
+	}
+	return "unknown"
+})
 
 // checkFilter reports what would stop a compiled module from running as a
 // kid: no _start, imports that are not WASI preview 1, a memory minimum
@@ -123,8 +182,7 @@ func memories(mod wazero.CompiledModule) []api.MemoryDefinition {
 
 // storeModule writes module bytes into the cache directory under their hash
 // (atomically, so concurrent pools agree) and returns the file's path.
-func storeModule(cacheDir string, code []byte) (string, error) {
-	sum := sha256.Sum256(code)
+func storeModule(cacheDir string, sum [sha256.Size]byte, code []byte) (string, error) {
 	dir := filepath.Join(cacheDir, "modules")
 	path := filepath.Join(dir, hex.EncodeToString(sum[:])+".wasm")
 	if _, err := os.Stat(path); err == nil {
