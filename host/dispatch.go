@@ -178,9 +178,13 @@ func (d *dispatch) forgetWritten(k *kid) {
 		return
 	}
 	n := 0
-	for n < k.held.len() && k.held.at(n).end-k.trimmed <= k.written {
-		n++
-	}
+	k.eachHeld(func(i int, h held) bool {
+		if h.end-k.trimmed > k.written {
+			return false
+		}
+		n = i + 1
+		return true
+	})
 	d.finishedUpTo(k, k.seq0+uint64(n))
 }
 
@@ -342,13 +346,14 @@ func (d *dispatch) cancel() {
 		if k == nil {
 			continue
 		}
-		for i := range k.held.len() {
-			if h := k.held.at(i); !k.inPipe(h) {
-				k.out = k.out[:h.off-k.trimmed]
-				k.held.truncate(i)
-				break
+		k.eachHeld(func(i int, h held) bool {
+			if k.inPipe(h) {
+				return true
 			}
-		}
+			k.out = k.out[:h.off-k.trimmed]
+			k.held.truncate(i, h.off)
+			return false
+		})
 	}
 }
 
@@ -500,10 +505,10 @@ func (d *dispatch) cutReplies(k *kid) {
 			k.kill(fmt.Errorf("%w: more replies than requests, but this mode needs exactly one reply per request", ErrProtocol))
 			return
 		} else {
-			h := *k.held.at(0)
+			index := k.held.firstIndex()
 			k.progress = time.Now()
 			d.finishedUpTo(k, k.seq0+1)
-			d.deliver(h.index, frame, k.slot, nil)
+			d.deliver(index, frame, k.slot, nil)
 		}
 		if d.stopped {
 			return
@@ -523,11 +528,12 @@ func (d *dispatch) finishedUpTo(k *kid, seq uint64) {
 	if k.held.len() == 0 {
 		k.solo = false
 	}
+	trimmable := func(keep int) bool { return keep > batchBytes && keep >= len(k.out)/2 }
 	keep := k.written
-	if k.held.len() > 0 {
-		keep = min(keep, k.held.at(0).off-k.trimmed)
+	if k.held.len() > 0 && trimmable(keep) {
+		keep = min(keep, k.firstHeldOff()-k.trimmed)
 	}
-	if keep > batchBytes && keep >= len(k.out)/2 {
+	if trimmable(keep) {
 		k.out = k.out[:copy(k.out, k.out[keep:])]
 		k.written -= keep
 		k.trimmed += keep
@@ -550,22 +556,23 @@ func (d *dispatch) ended(k *kid) {
 	seen := k.delivered
 	if !k.final {
 		seen = k.seq0
-		for i := range k.held.len() {
-			if k.inPipe(k.held.at(i)) {
+		k.eachHeld(func(_ int, h held) bool {
+			if k.inPipe(h) {
 				seen++
 			}
-		}
+			return true
+		})
 	}
 	var lost []request
-	for i := range k.held.len() {
-		h := k.held.at(i)
+	k.eachHeld(func(i int, h held) bool {
 		r := request{index: h.index, attempt: h.attempt, frame: k.frame(h)}
 		if k.seq0+uint64(i) < seen {
 			ke.Lost = append(ke.Lost, h.index)
 			r.attempt++
 		}
 		lost = append(lost, r)
-	}
+		return true
+	})
 	d.emit(Reply{Index: -1, Kid: k.slot}, ke)
 	for _, r := range lost {
 		if d.stopped {

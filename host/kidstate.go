@@ -13,14 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"wasmpool/abi"
+	"wasmpool/frames"
 )
-
-// held is a request given to a kid and not yet finished.
-type held struct {
-	index    int
-	attempt  int // earlier kids that died while they held it
-	off, end int // its frame's place in the kid's request stream (see kid.trimmed)
-}
 
 // kid is the parent's state for one kid process.
 type kid struct {
@@ -34,12 +28,13 @@ type kid struct {
 	out     []byte
 	written int
 	trimmed int
-	held    ring[held]
-	seq0    uint64 // the kid's own number of the first held request, from 0
-	given   int    // requests given over the kid's life
-	inOpen  bool   // the request pipe is open
-	solo    bool   // holds a retried request and gets nothing else meanwhile
-	broken  bool   // the kid stopped reading (EPIPE)
+	held    heldQueue
+	framing frames.Framing // of requests
+	seq0    uint64         // the kid's own number of the first held request, from 0
+	given   int            // requests given over the kid's life
+	inOpen  bool           // the request pipe is open
+	solo    bool           // holds a retried request and gets nothing else meanwhile
+	broken  bool           // the kid stopped reading (EPIPE)
 
 	// Replies.
 	in             []byte
@@ -70,15 +65,51 @@ const (
 	maxLine     = 4 << 10
 )
 
-func newKid(slot int, proc *process) *kid {
-	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer)}
+func newKid(slot int, proc *process, framing frames.Framing) *kid {
+	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer), framing: framing}
 }
 
 // frame returns h's frame.
-func (k *kid) frame(h *held) []byte { return k.out[h.off-k.trimmed : h.end-k.trimmed] }
+func (k *kid) frame(h held) []byte { return k.out[h.off-k.trimmed : h.end-k.trimmed] }
 
 // inPipe reports whether h's frame went, at least in part, into the pipe.
-func (k *kid) inPipe(h *held) bool { return h.off-k.trimmed < k.written }
+func (k *kid) inPipe(h held) bool { return h.off-k.trimmed < k.written }
+
+// eachHeld calls f with each held request in order, and its position in
+// the queue, until f returns false.
+func (k *kid) eachHeld(f func(i int, h held) bool) {
+	i := 0
+	for ri := range k.held.runs.len() {
+		r := k.held.runs.at(ri)
+		k.settle(r)
+		off := r.off
+		for j := range r.count {
+			end := r.end
+			if j < r.count-1 {
+				end = frameEnd(k.framing, k.out, k.trimmed, off, r.end)
+			}
+			if !f(i, held{index: r.first + r.step*j, attempt: r.attempt, off: off, end: end}) {
+				return
+			}
+			off = end
+			i++
+		}
+	}
+}
+
+// settle moves r.off past the frames of the requests dropped from r's front.
+func (k *kid) settle(r *heldRun) {
+	for ; r.skip > 0; r.skip-- {
+		r.off = frameEnd(k.framing, k.out, k.trimmed, r.off, r.end)
+	}
+}
+
+// firstHeldOff is the stream position of the first held request's frame.
+func (k *kid) firstHeldOff() int {
+	r := k.held.runs.at(0)
+	k.settle(r)
+	return r.off
+}
 
 func (k *kid) unsent() int { return len(k.out) - k.written }
 

@@ -96,7 +96,7 @@ func (p *Pool) startKid(slot int) (*kid, error) {
 		if err != nil {
 			return nil, err
 		}
-		k := newKid(slot, proc)
+		k := newKid(slot, proc, p.cfg.Framing)
 		k.native = true
 		return k, nil
 	}
@@ -104,7 +104,7 @@ func (p *Pool) startKid(slot int) (*kid, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newKid(slot, proc), nil
+	return newKid(slot, proc, p.cfg.Framing), nil
 }
 
 // Run streams requests through the kids and yields the replies.
