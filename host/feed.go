@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -104,7 +105,17 @@ func (fd *feed) handOver(p []byte) int {
 		}
 		return n
 	}
-	frames := uint64(0)
+	handed := uint64(0)
+	if term, ok := terminator(fd.f); ok && !fd.oneAtATime {
+		// Lines and zero frames: hand over every whole frame that fits at
+		// once, instead of cutting them one by one.
+		region := fd.buf[fd.start:min(fd.end, fd.start+len(p))]
+		if last := bytes.LastIndexByte(region, term); last >= 0 {
+			n = copy(p, region[:last+1])
+			fd.start += n
+			handed = uint64(bytes.Count(p[:n], []byte{term}))
+		}
+	}
 	for fd.start < fd.end {
 		adv, _, err := fd.f.Split(fd.buf[fd.start:fd.end], fd.eof, 0)
 		if err != nil {
@@ -122,13 +133,24 @@ func (fd *feed) handOver(p []byte) int {
 		}
 		n += copy(p[n:], fd.buf[fd.start:fd.start+adv])
 		fd.start += adv
-		frames++
+		handed++
 		if fd.oneAtATime {
 			break
 		}
 	}
-	fd.count(frames)
+	fd.count(handed)
 	return n
+}
+
+// terminator returns the byte that ends each frame of a terminated framing.
+func terminator(f frames.Framing) (byte, bool) {
+	switch f {
+	case frames.Lines:
+		return '\n', true
+	case frames.Zero:
+		return 0, true
+	}
+	return 0, false
 }
 
 func (fd *feed) count(frames uint64) {
