@@ -15,10 +15,12 @@ import (
 )
 
 // ackSize is the size of one progress report a kid sends its parent on the
-// ack pipe: two little-endian uint64 counts of request frames, "done" (the
-// guest asked for more input after them, so they are handled and their
-// replies written) and "delivered" (handed to the guest, maybe not handled).
-const ackSize = 16
+// ack pipe: three little-endian uint64 counts, "done" (request frames the
+// guest asked for more input after, so they are handled and their replies
+// written), "delivered" (frames handed to the guest, maybe not handled) and
+// "read" (bytes read from the request pipe). A report goes before every
+// read of the pipe, so the parent knows how much the pipe still holds.
+const ackSize = 24
 
 // feed is the guest's stdin inside a kid. It reads the request pipe into a
 // buffer of its own and hands the guest whole frames, so that it always
@@ -40,7 +42,8 @@ type feed struct {
 	mu        sync.Mutex
 	done      uint64
 	delivered uint64
-	sent      [2]uint64 // the counts last reported
+	read      uint64    // bytes read from the request pipe
+	sent      [3]uint64 // the counts last reported
 	busySince time.Time
 	busy      bool // the guest holds a request it has not finished
 }
@@ -48,7 +51,7 @@ type feed struct {
 func newFeed(in io.Reader, ack io.Writer, f frames.Framing, oneAtATime bool) *feed {
 	// sent starts impossible, so the first read reports: the parent learns
 	// that the guest is up.
-	return &feed{in: in, ack: ack, f: f, buf: make([]byte, 64<<10), oneAtATime: oneAtATime, sent: [2]uint64{^uint64(0), 0}}
+	return &feed{in: in, ack: ack, f: f, buf: make([]byte, 64<<10), oneAtATime: oneAtATime, sent: [3]uint64{^uint64(0), 0, 0}}
 }
 
 // Read is called by the guest (through wazero's fd_read) for more requests.
@@ -170,6 +173,9 @@ func (fd *feed) fill() error {
 	}
 	n, err := fd.in.Read(fd.buf[fd.end:])
 	fd.end += n
+	fd.mu.Lock()
+	fd.read += uint64(n)
+	fd.mu.Unlock()
 	if errors.Is(err, io.EOF) {
 		fd.eof = true
 		return nil
@@ -180,12 +186,12 @@ func (fd *feed) fill() error {
 // sendAck reports progress to the parent if there is news.
 func (fd *feed) sendAck() {
 	fd.mu.Lock()
-	now := [2]uint64{fd.done, fd.delivered}
+	now := [3]uint64{fd.done, fd.delivered, fd.read}
 	news := now != fd.sent
 	fd.sent = now
 	fd.mu.Unlock()
 	if news {
-		writeAck(fd.ack, now[0], now[1])
+		writeAck(fd.ack, now[0], now[1], now[2])
 	}
 }
 
@@ -197,15 +203,16 @@ const finalAck = 1 << 63
 // requests it asked past, and may have been working on the rest.
 func (fd *feed) finish() {
 	fd.mu.Lock()
-	done, delivered := fd.done, fd.delivered
+	done, delivered, read := fd.done, fd.delivered, fd.read
 	fd.mu.Unlock()
-	writeAck(fd.ack, done, delivered|finalAck)
+	writeAck(fd.ack, done, delivered|finalAck, read)
 }
 
-func writeAck(w io.Writer, done, delivered uint64) {
+func writeAck(w io.Writer, done, delivered, read uint64) {
 	var b [ackSize]byte
 	binary.LittleEndian.PutUint64(b[:8], done)
 	binary.LittleEndian.PutUint64(b[8:], delivered)
+	binary.LittleEndian.PutUint64(b[16:], read)
 	w.Write(b[:])
 }
 

@@ -44,6 +44,7 @@ type kid struct {
 	ack             [ackSize]byte
 	ackN            int
 	done, delivered uint64
+	pipeRead        int  // bytes of the request stream the kid's feed has read
 	final           bool // the kid's last report arrived
 	up              bool // the kid's first report arrived: its guest runs
 	native          bool // a Command kid: it sends no reports
@@ -195,9 +196,10 @@ func (k *kid) readAcks() {
 			if k.ackN == ackSize {
 				k.ackN = 0
 				k.done = binary.LittleEndian.Uint64(k.ack[:8])
-				d := binary.LittleEndian.Uint64(k.ack[8:])
+				d := binary.LittleEndian.Uint64(k.ack[8:16])
 				k.final = d&finalAck != 0
 				k.delivered = d &^ finalAck
+				k.pipeRead = int(binary.LittleEndian.Uint64(k.ack[16:]))
 				k.progress = time.Now()
 				k.up = true
 			}
