@@ -92,7 +92,9 @@ type Config struct {
 	// "kid N: ". nil means os.Stderr; io.Discard silences guests.
 	Stderr io.Writer
 
-	// CacheDir holds compiled modules, shared by kids and by later runs.
+	// CacheDir holds compiled modules, shared by kids and by later runs,
+	// and a stamp for each module that compiled and passed the pool's
+	// checks (a later pool of the module then starts its kids at once).
 	// Empty means the user's cache directory (os.UserCacheDir) + "/wasmpool".
 	CacheDir string
 

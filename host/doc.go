@@ -15,7 +15,8 @@
 //	}
 //
 // The parent compiles the module once into a compilation cache directory
-// that kids load from, then runs one dispatch loop: it polls every kid's
+// that kids load from (a module already checked there is not loaded again),
+// then runs one dispatch loop: it polls every kid's
 // pipes, writes batches of request frames to whichever kid can take them and
 // reads whatever replies are ready, cut with package frames.
 //
