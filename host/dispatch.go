@@ -685,10 +685,14 @@ func (d *dispatch) shutdown() {
 		if k == nil {
 			continue
 		}
-		if !k.exited {
-			k.kill(errStopped)
+		// A kid may be reaped already: the consumer's loop body can panic
+		// while its failure is being reported, before its slot is cleared.
+		if k.live() {
+			if !k.exited {
+				k.kill(errStopped)
+			}
+			k.reap(false)
 		}
-		k.reap(false)
 		d.kids[slot] = nil
 	}
 	unix.Close(d.wake[0])

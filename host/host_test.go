@@ -408,3 +408,23 @@ func TestCheckedModuleStartsWithoutReload(t *testing.T) {
 		t.Fatalf("%d stamps, want 1: a module that failed its check was stamped", n)
 	}
 }
+
+// TestPanickingConsumerReapsKids: a loop body that panics on a kid's
+// failure gets its own panic back, and no kid is left behind.
+func TestPanickingConsumerReapsKids(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Tagged}, "exit")
+	reqs := append(lines(50, 5), []byte("!3"))
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		for _, err := range p.Run(context.Background(), slices.Values(reqs)) {
+			if err != nil {
+				panic("consumer gives up")
+			}
+		}
+		return nil
+	}()
+	if got != "consumer gives up" {
+		t.Fatalf("recovered %v, want the consumer's own panic", got)
+	}
+	checkNoKids(t)
+}
