@@ -177,15 +177,7 @@ func (d *dispatch) forgetWritten(k *kid) {
 	if !k.native || d.cfg.Mode.oneToOne() {
 		return
 	}
-	n := 0
-	k.eachHeld(func(i int, h held) bool {
-		if h.end-k.trimmed > k.written {
-			return false
-		}
-		n = i + 1
-		return true
-	})
-	d.finishedUpTo(k, k.seq0+uint64(n))
+	d.finishedUpTo(k, k.seq0+uint64(k.heldWritten()))
 }
 
 // take returns the next request for k: a retry first, then a new one. A

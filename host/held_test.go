@@ -81,6 +81,19 @@ func TestHeldQueue(t *testing.T) {
 				if len(model) > 0 && k.held.firstIndex() != model[0].index {
 					t.Fatalf("op %d: first index %d, want %d", op, k.held.firstIndex(), model[0].index)
 				}
+				// Pretend a random prefix of the stream went into the pipe.
+				k.written = rng.IntN(len(k.out) + 1)
+				wantWritten := 0
+				k.eachHeld(func(i int, h held) bool {
+					if h.end-k.trimmed <= k.written {
+						wantWritten = i + 1
+						return true
+					}
+					return false
+				})
+				if got := k.heldWritten(); got != wantWritten {
+					t.Fatalf("op %d: %d held requests written, want %d", op, got, wantWritten)
+				}
 				seen := 0
 				k.eachHeld(func(i int, h held) bool {
 					got := rec{h.index, h.attempt, string(k.frame(h))}

@@ -98,6 +98,30 @@ func (k *kid) eachHeld(f func(i int, h held) bool) {
 	}
 }
 
+// heldWritten counts the held requests, from the first, whose frames went
+// whole into the pipe; only a run written in part has its frames split.
+func (k *kid) heldWritten() int {
+	n := 0
+	for ri := range k.held.runs.len() {
+		r := k.held.runs.at(ri)
+		if r.end-k.trimmed <= k.written {
+			n += r.count
+			continue
+		}
+		k.settle(r)
+		for off, j := r.off, 0; j < r.count-1; j++ {
+			end := frameEnd(k.framing, k.out, k.trimmed, off, r.end)
+			if end-k.trimmed > k.written {
+				break
+			}
+			n++
+			off = end
+		}
+		break
+	}
+	return n
+}
+
 // settle moves r.off past the frames of the requests dropped from r's front.
 func (k *kid) settle(r *heldRun) {
 	for ; r.skip > 0; r.skip-- {
