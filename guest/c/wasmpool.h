@@ -212,6 +212,32 @@ WP_API int wp_parse_framing(const char *name, wp_framing *f) {
 	return -1;
 }
 
+/* ---- small frames ----
+ * Most frames are a few bytes. Under a wasm runtime memchr and memcpy are
+ * calls into libc loops, which cost more than the bytes they touch, so
+ * short runs are scanned and copied inline. */
+
+#define WP__SHORT 16
+
+/* wp__find returns the first byte c in p[0:n], or NULL. */
+static WP__UNUSED const unsigned char *wp__find(const unsigned char *p, unsigned char c, size_t n) {
+	size_t i, m = n < WP__SHORT ? n : WP__SHORT;
+	for (i = 0; i < m; i++)
+		if (p[i] == c) return p + i;
+	if (n <= WP__SHORT) return NULL;
+	return (const unsigned char *)memchr(p + WP__SHORT, c, n - WP__SHORT);
+}
+
+/* wp__copy copies n bytes from src to dst (which do not overlap). */
+static WP__UNUSED void wp__copy(unsigned char *dst, const unsigned char *src, size_t n) {
+	size_t i;
+	if (n > WP__SHORT) {
+		memcpy(dst, src, n);
+		return;
+	}
+	for (i = 0; i < n; i++) dst[i] = src[i];
+}
+
 /* ---- the clock ---- */
 
 /* wp__now returns a monotonic time in nanoseconds. */
@@ -312,7 +338,7 @@ WP_API int wp_reply(wp_replies *w, const void *p, size_t n) {
 	switch (w->f.kind) {
 	case WP_LINES:
 	case WP_ZERO:
-		if (n > 0 && memchr(p, term, n) != NULL) {
+		if (wp__find((const unsigned char *)p, term, n) != NULL) {
 			wp__str s = {w->msg, 0, sizeof w->msg};
 			wp__cat(&s, "frames: payload contains the frame terminator (");
 			wp__catframing(&s, w->f);
@@ -352,9 +378,9 @@ WP_API int wp_reply(wp_replies *w, const void *p, size_t n) {
 		return 0;
 	}
 	if (w->len + need > 2 * WP_FLUSH_AT && wp_flush(w) != 0) return -1;
-	memcpy(w->buf + w->len, hdr, hlen);
+	wp__copy(w->buf + w->len, hdr, hlen);
 	w->len += hlen;
-	if (n > 0) memcpy(w->buf + w->len, p, n);
+	wp__copy(w->buf + w->len, (const unsigned char *)p, n);
 	w->len += n;
 	if (tlen) w->buf[w->len++] = term;
 	if (w->len >= WP_FLUSH_AT) return wp_flush(w);
@@ -429,7 +455,7 @@ WP_API int wp_run(int in, int out, const wp_options *opt, wp_handler h, void *ar
 		switch (f.kind) {
 		case WP_LINES:
 		case WP_ZERO: {
-			unsigned char *t = avail > scanned ? (unsigned char *)memchr(data + scanned, term, avail - scanned) : NULL;
+			unsigned char *t = avail > scanned ? (unsigned char *)wp__find(data + scanned, term, avail - scanned) : NULL;
 			if (t != NULL) {
 				flen = (size_t)(t - data);
 				if (flen > max) {

@@ -212,6 +212,8 @@ func TestFailures(t *testing.T) {
 			stdout: []byte("a\nb\n"), stderr: []string{"request 3: ", "asked to fail"}, exitCode: 1},
 		{name: "reply-terminator-lines", sdk: true, args: []string{"lenpfx", "lines"}, in: lenpfx("ok", "x\ny"),
 			stdout: []byte("ok\n"), stderr: []string{"request 2: ", "terminator"}, exitCode: 1},
+		{name: "reply-terminator-late", sdk: true, args: []string{"lenpfx", "lines"}, in: lenpfx(strings.Repeat("x", 16), strings.Repeat("y", 40)+"\n"),
+			stdout: []byte(strings.Repeat("x", 16) + "\n"), stderr: []string{"request 2: ", "terminator"}, exitCode: 1},
 		{name: "reply-terminator-zero", sdk: true, args: []string{"lenpfx", "zero"}, in: lenpfx("x\x00y"),
 			stdout: []byte{}, stderr: []string{"request 1: ", "terminator"}, exitCode: 1},
 		{name: "reply-fixed-size", sdk: true, args: []string{"lenpfx", "fixed:4"}, in: lenpfx("abcd", "abc"),
