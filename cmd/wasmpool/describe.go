@@ -110,23 +110,14 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		return nil
 	}})
 	fs.boolFlag("remove", 0, &remove)
-	pos, rest, err := fs.parse(args)
-	pos = append(pos, rest...)
-	switch {
-	case err != nil:
+	path, err := fs.oneModule(args, "wasmpool describe [flags] -o out.wasm module.wasm")
+	if err == nil && remove && (len(changes) > 0 || from != "") {
+		err = fs.errorf("--remove takes no other section flag")
+	}
+	if err != nil {
 		con.printf("%v", err)
 		return exitUsage
-	case len(pos) == 0:
-		con.printf("%v", fs.errorf("no module given: wasmpool describe [flags] -o out.wasm module.wasm"))
-		return exitUsage
-	case len(pos) > 1:
-		con.printf("%v", fs.errorf("one module at a time, not %d", len(pos)))
-		return exitUsage
-	case remove && (len(changes) > 0 || from != ""):
-		con.printf("%v", fs.errorf("--remove takes no other section flag"))
-		return exitUsage
 	}
-	path := pos[0]
 	code, err := readModule(path)
 	if err != nil {
 		con.printf("%v", err)

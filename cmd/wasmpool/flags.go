@@ -92,6 +92,22 @@ func (fs *flagSet) valueError(typed, value string, err error) error {
 	return &usageError{fmt.Sprintf("%s: %s %s: %v", fs.cmd, typed, value, err)}
 }
 
+// oneModule parses args for a command that takes exactly one module and
+// returns its path; usage completes the message when none is given.
+func (fs *flagSet) oneModule(args []string, usage string) (string, error) {
+	pos, rest, err := fs.parse(args)
+	if err != nil {
+		return "", err
+	}
+	switch pos = append(pos, rest...); len(pos) {
+	case 0:
+		return "", fs.errorf("no module given: %s", usage)
+	case 1:
+		return pos[0], nil
+	}
+	return "", fs.errorf("one module at a time, not %d", len(pos))
+}
+
 // parse sets the flags in args and returns the other arguments before
 // "--" (positional) and those after it (rest, nil if there is no "--").
 func (fs *flagSet) parse(args []string) (positional, rest []string, err error) {

@@ -20,20 +20,11 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var asJSON bool
 	fs := newFlagSet("inspect")
 	fs.boolFlag("json", 0, &asJSON)
-	pos, rest, err := fs.parse(args)
-	pos = append(pos, rest...)
-	switch {
-	case err != nil:
+	path, err := fs.oneModule(args, "wasmpool inspect [--json] module.wasm")
+	if err != nil {
 		con.printf("%v", err)
 		return exitUsage
-	case len(pos) == 0:
-		con.printf("%v", fs.errorf("no module given: wasmpool inspect [--json] module.wasm"))
-		return exitUsage
-	case len(pos) > 1:
-		con.printf("%v", fs.errorf("one module at a time, not %d", len(pos)))
-		return exitUsage
 	}
-	path := pos[0]
 	if _, err := readModule(path); err != nil {
 		con.printf("%v", err)
 		return exitUsage
