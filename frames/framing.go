@@ -133,6 +133,15 @@ func (f *Framing) UnmarshalText(text []byte) error {
 	return nil
 }
 
+// Terminator returns the byte that ends every frame of the lines and zero
+// framings; ok is false for lenpfx and fixed:N, whose frames have none.
+func (f Framing) Terminator() (b byte, ok bool) {
+	if f.kind == kindLines || f.kind == kindZero {
+		return f.terminator(), true
+	}
+	return 0, false
+}
+
 func (f Framing) terminator() byte {
 	if f.kind == kindZero {
 		return 0

@@ -133,13 +133,18 @@ func TestSizeOverhead(t *testing.T) {
 	tests := []struct {
 		f              frames.Framing
 		size, overhead int
+		term           byte
+		terminated     bool
 	}{
-		{frames.Lines, 0, 1},
-		{frames.Zero, 0, 1},
-		{frames.LenPfx, 0, abi.LenPfxHeader},
-		{frames.Fixed(7), 7, 0},
+		{frames.Lines, 0, 1, '\n', true},
+		{frames.Zero, 0, 1, 0, true},
+		{frames.LenPfx, 0, abi.LenPfxHeader, 0, false},
+		{frames.Fixed(7), 7, 0, 0, false},
 	}
 	for _, tt := range tests {
+		if term, ok := tt.f.Terminator(); term != tt.term || ok != tt.terminated {
+			t.Errorf("%v.Terminator() = %q, %v; want %q, %v", tt.f, term, ok, tt.term, tt.terminated)
+		}
 		if got := tt.f.Size(); got != tt.size {
 			t.Errorf("%v.Size() = %d, want %d", tt.f, got, tt.size)
 		}

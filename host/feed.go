@@ -109,7 +109,7 @@ func (fd *feed) handOver(p []byte) int {
 		return n
 	}
 	handed := uint64(0)
-	if term, ok := terminator(fd.f); ok && !fd.oneAtATime {
+	if term, ok := fd.f.Terminator(); ok && !fd.oneAtATime {
 		// Lines and zero frames: hand over every whole frame that fits at
 		// once, instead of cutting them one by one.
 		region := fd.buf[fd.start:min(fd.end, fd.start+len(p))]
@@ -143,17 +143,6 @@ func (fd *feed) handOver(p []byte) int {
 	}
 	fd.count(handed)
 	return n
-}
-
-// terminator returns the byte that ends each frame of a terminated framing.
-func terminator(f frames.Framing) (byte, bool) {
-	switch f {
-	case frames.Lines:
-		return '\n', true
-	case frames.Zero:
-		return 0, true
-	}
-	return 0, false
 }
 
 func (fd *feed) count(frames uint64) {
