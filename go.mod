@@ -1,4 +1,4 @@
-module wasmpool
+module github.com/wasmpool/wasmpool
 
 go 1.26.0
 

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"wasmpool/abi"
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 // Errors. Errors returned by this package wrap one of these, so callers can

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 var (

@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // The seed corpora are in testdata/fuzz/<FuzzName>; run a target with

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 
-	"wasmpool/abi"
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 const initialBuffer = 64 << 10

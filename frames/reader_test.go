@@ -12,7 +12,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // readAll scans r to the end and returns copies of its frames and Err.

@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // Handler handles one request. req is valid only during the call; replies

@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // After one large reply, the buffer returns to its normal size rather than

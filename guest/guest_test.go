@@ -11,8 +11,8 @@ import (
 	"testing/iotest"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 func echo(req []byte, w *guest.Replies) error { return w.Reply(req) }

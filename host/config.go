@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // Mode says how a guest's replies relate to its requests.

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // request is a request waiting to be given to a kid.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // requests makes n echo requests with a '!' (the test guest's trigger) at

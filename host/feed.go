@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // ackSize is the size of one progress report a kid sends its parent on the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // TestFeedHandsOverEveryFrame reads through a feed as a guest would and

@@ -1,6 +1,6 @@
 package host
 
-import "wasmpool/frames"
+import "github.com/wasmpool/wasmpool/frames"
 
 // heldQueue is the requests given to a kid and not yet finished, in the
 // order given. It keeps them as runs: requests dealt to the kid one after

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 var (
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	cacheDir = filepath.Join(dir, "cache")
-	testGuest, err = guestbuild.Go(dir, "wasmpool/host/testdata/testguest")
+	testGuest, err = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/host/testdata/testguest")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

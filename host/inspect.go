@@ -18,7 +18,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
-	"wasmpool/abi"
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 // ModuleInfo is what Inspect learns about a module: its interface, what it

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"wasmpool/abi"
-	"wasmpool/internal/guestbuild"
-	"wasmpool/internal/wasmbin"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/internal/wasmbin"
 )
 
 // Hand-assembled modules, by wasmbin, under short names for the tables.
@@ -133,7 +133,7 @@ var buildLinelen = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return guestbuild.Go(dir, "wasmpool/examples/linelen/guest")
+	return guestbuild.Go(dir, "github.com/wasmpool/wasmpool/examples/linelen/guest")
 })
 
 func TestInspectGoGuest(t *testing.T) {

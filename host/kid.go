@@ -19,8 +19,8 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 	"golang.org/x/sys/unix"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // kidSpec is what a parent tells a kid, as the JSON value of abi.KidEnv.

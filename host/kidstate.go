@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // kid is the parent's state for one kid process.

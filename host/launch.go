@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/abi"
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 // process is a running kid as the parent sees it: three non-blocking pipe

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // orphanParent is the test binary run as a pool's parent that gets killed:

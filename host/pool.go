@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/abi"
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 // Reply is one reply frame.

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // FuzzReplies feeds arbitrary kid output through the parent's reply path

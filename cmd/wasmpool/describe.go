@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 func describeCmd(args []string, stdout, stderr io.Writer) int {

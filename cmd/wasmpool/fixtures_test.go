@@ -1,6 +1,6 @@
 package main
 
-import "wasmpool/internal/wasmbin"
+import "github.com/wasmpool/wasmpool/internal/wasmbin"
 
 // Hand-assembled modules for the bad-module tests: each is valid wasm that
 // cannot run as a kid, for one reason.

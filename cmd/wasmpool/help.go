@@ -142,7 +142,7 @@ run it: its framings, whether it replies exactly once per request, and the
 directories and environment variables it needs. 'wasmpool run' then needs
 no flags for them. This is how Go guests get the section (Go's linker cannot
 emit custom sections); C and Rust guests can emit it themselves (see the
-documentation of package wasmpool/abi). Any wasmpool section the module had
+documentation of package github.com/wasmpool/wasmpool/abi). Any wasmpool section the module had
 is replaced: the new one holds exactly what the flags say. Without -o and
 flags, describe prints the module's section.
 

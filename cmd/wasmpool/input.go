@@ -10,8 +10,8 @@ import (
 	"os"
 	"sync/atomic"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // input is one source of requests: a file given with -i, or stdin.

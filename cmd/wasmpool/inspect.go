@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {

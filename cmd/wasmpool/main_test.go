@@ -15,8 +15,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 // The scripts under testdata/script run the wasmpool command, which is
@@ -62,8 +62,12 @@ func (s setupM) Run() int {
 	env.dir, env.cache = dir, filepath.Join(dir, "cache")
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	wg.Go(func() { env.tg, errs[0] = guestbuild.Go(dir, "wasmpool/cmd/wasmpool/testdata/guests/tg") })
-	wg.Go(func() { env.linelen, errs[1] = guestbuild.Go(dir, "wasmpool/examples/linelen/guest") })
+	wg.Go(func() {
+		env.tg, errs[0] = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/cmd/wasmpool/testdata/guests/tg")
+	})
+	wg.Go(func() {
+		env.linelen, errs[1] = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/examples/linelen/guest")
+	})
 	wg.Wait()
 	env.wcat = filepath.Join(dir, "wcat.wasm")
 	errs = append(errs, os.WriteFile(env.wcat, fixtures()["wcat"], 0o644))

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // output writes reply frames to stdout through a buffer that is flushed

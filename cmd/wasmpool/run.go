@@ -8,8 +8,8 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"wasmpool/abi"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // Exit codes.

@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"wasmpool/abi"
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // runFlags are the flags of `wasmpool run`.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // parseSize reads a byte count: a decimal number with an optional unit.

@@ -11,7 +11,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 func TestParseSize(t *testing.T) {

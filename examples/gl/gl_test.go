@@ -12,14 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/host"
-	"wasmpool/internal/exampletest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/exampletest"
 )
 
 var env exampletest.Env // the gl guest and the compilation cache
 
-func TestMain(m *testing.M) { exampletest.Main(m, &env, "wasmpool/examples/gl/guest") }
+func TestMain(m *testing.M) {
+	exampletest.Main(m, &env, "github.com/wasmpool/wasmpool/examples/gl/guest")
+}
 
 // needle is the substring the tests look for.
 const needle = exampletest.Needle

@@ -27,8 +27,8 @@ import (
 	"strings"
 	"syscall"
 
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // Where the guest sees the directory and the list.

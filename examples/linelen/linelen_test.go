@@ -15,9 +15,9 @@ import (
 	"strconv"
 	"testing"
 
-	"wasmpool/frames"
-	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 var dir string
@@ -79,8 +79,10 @@ func TestLinelen(t *testing.T) {
 	in, want := input(200_000)
 	sorted := slices.Sorted(slices.Values(want))
 	guests := map[string]func() (string, error){
-		"go": func() (string, error) { return guestbuild.Go(dir, "wasmpool/examples/linelen/guest") },
-		"c":  func() (string, error) { return guestbuild.C(dir, "c/main.c") },
+		"go": func() (string, error) {
+			return guestbuild.Go(dir, "github.com/wasmpool/wasmpool/examples/linelen/guest")
+		},
+		"c": func() (string, error) { return guestbuild.C(dir, "c/main.c") },
 	}
 	for name, build := range guests {
 		t.Run(name, func(t *testing.T) {
@@ -102,7 +104,7 @@ func TestLinelen(t *testing.T) {
 
 // TestSample is the README's first command in Go: the bundled sample.
 func TestSample(t *testing.T) {
-	module, err := guestbuild.Go(dir, "wasmpool/examples/linelen/guest")
+	module, err := guestbuild.Go(dir, "github.com/wasmpool/wasmpool/examples/linelen/guest")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ import (
 	"strings"
 	"syscall"
 
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // guestRoot is where the guest sees the directory.

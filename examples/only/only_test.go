@@ -27,14 +27,16 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"wasmpool/frames"
-	"wasmpool/host"
-	"wasmpool/internal/exampletest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/exampletest"
 )
 
 var env exampletest.Env // the only guest and the compilation cache
 
-func TestMain(m *testing.M) { exampletest.Main(m, &env, "wasmpool/examples/only/guest") }
+func TestMain(m *testing.M) {
+	exampletest.Main(m, &env, "github.com/wasmpool/wasmpool/examples/only/guest")
+}
 
 // classified is the test tree and the reference tags of its entries.
 type classified struct {

@@ -19,7 +19,7 @@
 //
 // (guestbuild.AssemblyScript does this.) Import this file by a relative path.
 //
-// The contract is the Go SDK's (package wasmpool/guest):
+// The contract is the Go SDK's (package github.com/wasmpool/wasmpool/guest):
 //
 //   - Framings: lines (a last line without '\n' at EOF is still a frame),
 //     zero (NUL-terminated), lenpfx (8-byte little-endian length, then the

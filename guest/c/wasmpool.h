@@ -24,7 +24,7 @@
  *     clang-14 --target=wasm32-wasi --sysroot=/usr -Oz -Wl,--strip-all \
  *         -I guest/c -o linelen.wasm main.c
  *
- * The contract is the Go SDK's (package wasmpool/guest):
+ * The contract is the Go SDK's (package github.com/wasmpool/wasmpool/guest):
  *
  *   - Framings: lines (a last line without '\n' at EOF is still a frame),
  *     zero (NUL-terminated), lenpfx (8-byte little-endian length, then the

@@ -28,7 +28,7 @@
 //! (guestbuild.Rust does exactly this.) With cargo, point a `[lib]` with
 //! `path = "guest/rust/wasmpool.rs"` at it, or `#[path = "…"] mod wasmpool;`.
 //!
-//! The contract is the Go SDK's (package wasmpool/guest):
+//! The contract is the Go SDK's (package github.com/wasmpool/wasmpool/guest):
 //!
 //! - Framings: lines (a last line without '\n' at EOF is still a frame),
 //!   zero (NUL-terminated), lenpfx (8-byte little-endian length, then the

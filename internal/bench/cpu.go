@@ -11,10 +11,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"wasmpool/examples/ppbench/work"
-	"wasmpool/frames"
-	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/examples/ppbench/work"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 // shaSize is the size of one CPU-bound request.

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 //go:embed pypool.py

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 // env is what every case needs: built guests and kids, tools found, and a
@@ -100,7 +100,7 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 		}()
 	}
 	set("go-wasm", &e.goWasm, func() (string, error) {
-		return guestbuild.Go(bin, "wasmpool/examples/ppbench/guest")
+		return guestbuild.Go(bin, "github.com/wasmpool/wasmpool/examples/ppbench/guest")
 	})
 	set("c-wasm", &e.cWasm, func() (string, error) {
 		return guestbuild.C(bin, filepath.Join(e.root, "examples/ppbench/c/main.c"))
@@ -109,10 +109,10 @@ func setup(ctx context.Context, smoke bool, runs int) (*env, error) {
 		return guestbuild.Rust(bin, filepath.Join(e.root, "examples/ppbench/rust/main.rs"))
 	})
 	set("native-go", &e.nativeGo, func() (string, error) {
-		return guestbuild.Native(bin, "wasmpool/internal/bench/nativekid")
+		return guestbuild.Native(bin, "github.com/wasmpool/wasmpool/internal/bench/nativekid")
 	})
 	set("tiny-go", &e.tinyGo, func() (string, error) {
-		return guestbuild.Native(bin, "wasmpool/internal/bench/tinykid")
+		return guestbuild.Native(bin, "github.com/wasmpool/wasmpool/internal/bench/tinykid")
 	})
 	set("native-go-purego", &e.nativeGoPure, func() (string, error) {
 		out := filepath.Join(bin, "nativekid-purego")

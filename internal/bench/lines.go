@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"wasmpool/examples/ppbench/work"
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/examples/ppbench/work"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // lineInput is the line filter's input file and the checksum of the

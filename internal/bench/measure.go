@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // bcase is one benchmark case: a function measuring one sample of a

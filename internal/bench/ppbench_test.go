@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/host"
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 // The benchmarks build their guests on first use (not in TestMain, so that
@@ -41,13 +41,13 @@ func built(b *testing.B, need ...string) {
 			return
 		}
 		guests.cache = filepath.Join(benchDir, "cache")
-		if guests.goWasm, benchErr = guestbuild.Go(benchDir, "wasmpool/examples/ppbench/guest"); benchErr != nil {
+		if guests.goWasm, benchErr = guestbuild.Go(benchDir, "github.com/wasmpool/wasmpool/examples/ppbench/guest"); benchErr != nil {
 			return
 		}
-		if guests.nativeGo, benchErr = guestbuild.Native(benchDir, "wasmpool/internal/bench/nativekid"); benchErr != nil {
+		if guests.nativeGo, benchErr = guestbuild.Native(benchDir, "github.com/wasmpool/wasmpool/internal/bench/nativekid"); benchErr != nil {
 			return
 		}
-		if guests.tinyGo, benchErr = guestbuild.Native(benchDir, "wasmpool/internal/bench/tinykid"); benchErr != nil {
+		if guests.tinyGo, benchErr = guestbuild.Native(benchDir, "github.com/wasmpool/wasmpool/internal/bench/tinykid"); benchErr != nil {
 			return
 		}
 		root, err := os.Getwd() // internal/bench

@@ -21,8 +21,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // start is one pool start with one kid, measured by startup.

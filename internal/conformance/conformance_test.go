@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"wasmpool/frames"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // framingCase is one framing under test and how many frames to send.

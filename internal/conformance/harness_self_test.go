@@ -5,8 +5,8 @@ import (
 	"io"
 	"testing"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 // TestFlushChecker checks the checker itself with native guests: the Go

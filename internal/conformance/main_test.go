@@ -10,7 +10,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 // lang is one guest language: how to build its echo and linelen guests.
@@ -25,7 +25,7 @@ type lang struct {
 }
 
 var langs = []lang{
-	{guestbuild.LangGo, guestbuild.Go, "wasmpool/internal/conformance/goecho", "wasmpool/examples/linelen/guest", true},
+	{guestbuild.LangGo, guestbuild.Go, "github.com/wasmpool/wasmpool/internal/conformance/goecho", "github.com/wasmpool/wasmpool/examples/linelen/guest", true},
 	{guestbuild.LangC, func(dir, src string) (string, error) { return guestbuild.C(dir, src) },
 		"cecho/main.c", "../../examples/linelen/c/main.c", true},
 	{guestbuild.LangRust, guestbuild.Rust, "rustecho/main.rs", "../../examples/linelen/rust/main.rs", true},

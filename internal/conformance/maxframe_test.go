@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"wasmpool/abi"
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 // TestMaxFrame sends frames of exactly abi.DefaultMaxFrame bytes (accepted)

@@ -9,8 +9,8 @@ import (
 	"slices"
 	"testing"
 
-	"wasmpool/frames"
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // TestPool runs every language's echo guest as the kids of a real pool

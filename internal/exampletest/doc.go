@@ -8,7 +8,7 @@
 //
 //	var env exampletest.Env
 //
-//	func TestMain(m *testing.M) { exampletest.Main(m, &env, "wasmpool/examples/gl/guest") }
+//	func TestMain(m *testing.M) { exampletest.Main(m, &env, "github.com/wasmpool/wasmpool/examples/gl/guest") }
 //
 //	var tree = exampletest.NeedleTree{Seed: [2]uint64{5, 6}, Names: …, Dirs: …}
 //

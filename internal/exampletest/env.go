@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"wasmpool/internal/guestbuild"
+	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
 // Env is what the tests of one example share.
@@ -19,7 +19,7 @@ type Env struct {
 }
 
 // Main is an example's TestMain: it makes env.Dir, builds the Go guest
-// package pkg ("wasmpool/examples/NAME/guest") into it, runs the tests,
+// package pkg ("github.com/wasmpool/wasmpool/examples/NAME/guest") into it, runs the tests,
 // removes the directory and exits with the tests' code.
 func Main(m *testing.M, env *Env, pkg string) {
 	dir, err := os.MkdirTemp("", "wasmpool-"+path.Base(path.Dir(pkg))+"-test-")

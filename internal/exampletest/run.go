@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"wasmpool/host"
+	"github.com/wasmpool/wasmpool/host"
 )
 
 // LockedBuffer collects the guests' stderr.

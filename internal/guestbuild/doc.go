@@ -3,7 +3,7 @@
 // module into a directory and returns its path; a missing toolchain is an
 // error that names the package to install.
 //
-//	wasm, err := guestbuild.Go(dir, "wasmpool/examples/linelen/guest")
+//	wasm, err := guestbuild.Go(dir, "github.com/wasmpool/wasmpool/examples/linelen/guest")
 //
 // Builders for the other guest languages take one source file:
 //

@@ -15,9 +15,9 @@ import (
 	"fmt"
 	"os"
 
-	"wasmpool/examples/internal/filegrep"
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/examples/internal/filegrep"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 func main() {

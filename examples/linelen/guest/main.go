@@ -6,8 +6,8 @@ package main
 import (
 	"strconv"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 func main() {

@@ -29,8 +29,8 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 // allTags are the tags the classifier gives. A file gets one main tag and

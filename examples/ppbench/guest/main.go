@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"wasmpool/examples/ppbench/work"
+	"github.com/wasmpool/wasmpool/examples/ppbench/work"
 )
 
 func main() { work.Main(os.Args[1:]) }

@@ -18,8 +18,8 @@ import (
 	"fmt"
 	"os"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 // Main runs the filter named by args[0] over stdin and stdout. A leading

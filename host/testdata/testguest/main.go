@@ -34,8 +34,8 @@ import (
 	"strings"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 func main() {

@@ -12,8 +12,8 @@ import (
 	"os"
 	"time"
 
-	"wasmpool/frames"
-	"wasmpool/guest"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/guest"
 )
 
 func main() {
