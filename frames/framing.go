@@ -249,3 +249,71 @@ func tooLarge64(n uint64, maxFrame int) error {
 	}
 	return fmt.Errorf("%w: a length header of %d bytes, the limit is %d", ErrTooLarge, n, maxFrame)
 }
+
+// Whole returns the length n of the longest prefix of data, at most limit
+// bytes (limit ≤ 0: no bound), made of whole frames, and their count. It is
+// how a stream is cut into batches at frame boundaries: lines and zero
+// frames are counted with one pass for the terminator, not cut one by one;
+// lenpfx headers are walked; fixed:N is arithmetic. atEOF says no more data
+// will come, so that a final lines or zero frame without its terminator
+// counts. A lenpfx header that cannot be a frame (or an invalid framing)
+// ends the prefix: [Framing.Split] on what follows says why.
+func (f Framing) Whole(data []byte, atEOF bool, limit int) (n, count int) {
+	region := data
+	if limit > 0 && len(region) > limit {
+		region, atEOF = region[:limit], false
+	}
+	switch f.kind {
+	case kindLines, kindZero:
+		t := f.terminator()
+		last := bytes.LastIndexByte(region, t)
+		if atEOF && len(region) > 0 && last != len(region)-1 {
+			return len(region), bytes.Count(region, []byte{t}) + 1
+		}
+		if last < 0 {
+			return 0, 0
+		}
+		return last + 1, bytes.Count(region[:last+1], []byte{t})
+	case kindLenPfx:
+		for len(region)-n >= abi.LenPfxHeader {
+			size := binary.LittleEndian.Uint64(region[n:])
+			if size > uint64(len(region)-n-abi.LenPfxHeader) {
+				break
+			}
+			n += abi.LenPfxHeader + int(size)
+			count++
+		}
+		return n, count
+	default:
+		if f.size < 1 {
+			return 0, 0
+		}
+		count = len(region) / f.size
+		return count * f.size, count
+	}
+}
+
+// Skip returns the offset just past the first k frames of data, which must
+// hold at least k whole frames (as counted by [Framing.Whole]).
+func (f Framing) Skip(data []byte, k int) int {
+	off := 0
+	switch f.kind {
+	case kindLines, kindZero:
+		t := f.terminator()
+		for ; k > 0; k-- {
+			i := bytes.IndexByte(data[off:], t)
+			if i < 0 {
+				return len(data)
+			}
+			off += i + 1
+		}
+		return off
+	case kindLenPfx:
+		for ; k > 0 && len(data)-off >= abi.LenPfxHeader; k-- {
+			off = min(len(data), off+abi.LenPfxHeader+int(min(binary.LittleEndian.Uint64(data[off:]), uint64(len(data)))))
+		}
+		return off
+	default:
+		return min(len(data), k*f.size)
+	}
+}
