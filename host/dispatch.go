@@ -516,7 +516,6 @@ func (d *dispatch) cutReplies(k *kid) {
 			return
 		} else {
 			index := k.held.firstIndex()
-			k.progress = time.Now()
 			d.finishedUpTo(k, k.seq0+1)
 			d.deliver(index, frame, k.slot, nil)
 		}
@@ -562,9 +561,10 @@ func (d *dispatch) ended(k *kid) {
 	}
 	d.p.stats.Restarts++
 	// Which held requests did the guest see? Without its final report, any
-	// request that went into the pipe may have been.
+	// request that went into the pipe may have been, unless the kid hands
+	// over one request at a time: it reports each before the guest sees it.
 	seen := k.delivered
-	if !k.final {
+	if !k.final && !d.timed(k) {
 		seen = k.seq0
 		k.eachHeld(func(_ int, h held) bool {
 			if k.inPipe(h) {
@@ -633,12 +633,10 @@ func (d *dispatch) pollTimeout() int {
 	if d.cancelled {
 		deadline = d.graceEnd
 	}
-	if d.cfg.Timeout > 0 {
-		for _, k := range d.kids {
-			if k != nil && k.up && k.held.len() > 0 && !k.killed {
-				if t := k.progress.Add(backstop(d.cfg.Timeout)); deadline.IsZero() || t.Before(deadline) {
-					deadline = t
-				}
+	for _, k := range d.kids {
+		if k != nil && d.timed(k) && k.busy() && !k.killed {
+			if t := k.progress.Add(d.cfg.Timeout); deadline.IsZero() || t.Before(deadline) {
+				deadline = t
 			}
 		}
 	}
@@ -648,11 +646,13 @@ func (d *dispatch) pollTimeout() int {
 	return max(0, int(time.Until(deadline).Milliseconds())+1)
 }
 
-// backstop is how long the parent waits for a running kid that holds
-// requests to show progress before it kills the kid itself: the kid's own
-// watchdog should have acted long before, unless the kid is frozen. A
-// kid's start-up does not count: it can take seconds on a loaded machine.
-func backstop(timeout time.Duration) time.Duration { return 2*timeout + 5*time.Second }
+// timed reports whether the parent times k's requests: with a Timeout, a
+// wasm kid hands its guest one request at a time and reports each before
+// the guest sees it, so the parent knows which request the guest holds
+// and since when. The parent times them, not a watchdog in the kid: a
+// goroutine beside a guest spinning in compiled code can be frozen by a
+// stop-the-world that waits for the guest forever.
+func (d *dispatch) timed(k *kid) bool { return d.cfg.Timeout > 0 && !k.native }
 
 // checkTimes kills kids past a deadline.
 func (d *dispatch) checkTimes() {
@@ -664,7 +664,7 @@ func (d *dispatch) checkTimes() {
 		if d.cancelled && now.After(d.graceEnd) {
 			k.expired = true
 			k.kill(d.ctx.Err())
-		} else if d.cfg.Timeout > 0 && k.up && k.held.len() > 0 && now.Sub(k.progress) > backstop(d.cfg.Timeout) {
+		} else if d.timed(k) && k.busy() && now.Sub(k.progress) >= d.cfg.Timeout {
 			k.kill(ErrTimeout)
 		}
 	}

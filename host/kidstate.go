@@ -14,6 +14,7 @@ import (
 
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
 // kid is the parent's state for one kid process.
@@ -41,7 +42,7 @@ type kid struct {
 	inStart, inEnd int
 
 	// Progress reports (see feed).
-	ack             [ackSize]byte
+	ack             [kidside.ReportSize]byte
 	ackN            int
 	done, delivered uint64
 	pipeRead        int  // bytes of the request stream the kid's feed has read
@@ -136,6 +137,10 @@ func (k *kid) firstHeldOff() int {
 	return r.off
 }
 
+// busy reports whether the guest holds a request it has not finished, as
+// of its last report (which k.progress dates).
+func (k *kid) busy() bool { return k.up && k.delivered > k.done }
+
 func (k *kid) unsent() int { return len(k.out) - k.written }
 
 func (k *kid) live() bool { return k.proc != nil }
@@ -200,7 +205,7 @@ func (k *kid) readReplies(maxFrame, overhead int) int {
 
 // readAcks reads the kid's progress reports and keeps the latest.
 func (k *kid) readAcks() {
-	var buf [64 * ackSize]byte
+	var buf [64 * kidside.ReportSize]byte
 	for {
 		n, err := unix.Read(k.proc.ack, buf[:])
 		if err == unix.EINTR {
@@ -217,12 +222,12 @@ func (k *kid) readAcks() {
 			c := copy(k.ack[k.ackN:], b)
 			b = b[c:]
 			k.ackN += c
-			if k.ackN == ackSize {
+			if k.ackN == kidside.ReportSize {
 				k.ackN = 0
 				k.done = binary.LittleEndian.Uint64(k.ack[:8])
 				d := binary.LittleEndian.Uint64(k.ack[8:16])
-				k.final = d&finalAck != 0
-				k.delivered = d &^ finalAck
+				k.final = d&kidside.FinalReport != 0
+				k.delivered = d &^ kidside.FinalReport
 				k.pipeRead = int(binary.LittleEndian.Uint64(k.ack[16:]))
 				k.progress = time.Now()
 				k.up = true

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
 // process is a running kid as the parent sees it: three non-blocking pipe
@@ -23,16 +24,11 @@ type process struct {
 	pidfd  int
 }
 
-// launch is the seam through which kids are started: how to start one and
-// get its pipes. Today it re-executes this binary; a remote launcher (ssh)
-// would fit here without touching the dispatch loop.
-var launch = launchLocal
-
 // maxSpec is the kernel's limit on one environment string (MAX_ARG_STRLEN).
 const maxSpec = 32 * 4096
 
 // launchLocal re-executes this program's binary in kid mode.
-func launchLocal(spec kidSpec, pipeSize int) (*process, error) {
+func launchLocal(spec kidside.Spec, pipeSize int) (*process, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("host: finding this program's binary to re-execute: %w", err)
@@ -50,17 +46,21 @@ func launchLocal(spec kidSpec, pipeSize int) (*process, error) {
 			env = append(env, kv)
 		}
 	}
-	return start(exe, []string{exe}, env, spec.Kid, pipeSize)
+	return start(exe, []string{exe}, env, spec.Kid, pipeSize, false)
 }
 
-// launchCommand starts a native program as kid number slot.
+// launchCommand starts a native program as kid number slot; its stdout is
+// the reply pipe.
 func launchCommand(argv []string, slot, pipeSize int) (*process, error) {
-	return start(argv[0], argv, os.Environ(), slot, pipeSize)
+	return start(argv[0], argv, os.Environ(), slot, pipeSize, true)
 }
 
-// start starts a kid process with its four pipes: stdin, stdout, stderr and
-// the ack pipe as fd 3.
-func start(path string, argv, env []string, slot, pipeSize int) (*process, error) {
+// start starts a kid process with its four pipes, at the descriptors
+// package kidside defines: requests on stdin, replies on their own
+// descriptor (a native program's stdout), progress reports, and stderr,
+// which also takes a wasm kid's fd 1, so that nothing but the guest can
+// write a reply.
+func start(path string, argv, env []string, slot, pipeSize int, native bool) (*process, error) {
 	var fds [8]int // stdin r/w, stdout r/w, stderr r/w, ack r/w
 	for i := 0; i < 4; i++ {
 		var p [2]int
@@ -84,9 +84,11 @@ func start(path string, argv, env []string, slot, pipeSize int) (*process, error
 			return nil, fmt.Errorf("host: pipe: %w", err)
 		}
 	}
-	files := []*os.File{
-		os.NewFile(uintptr(kidIn), "kid-stdin"), os.NewFile(uintptr(kidOut), "kid-stdout"),
-		os.NewFile(uintptr(kidErr), "kid-stderr"), os.NewFile(uintptr(kidAck), "kid-ack"), // fd 3: ackFD
+	in, out := os.NewFile(uintptr(kidIn), "kid-requests"), os.NewFile(uintptr(kidOut), "kid-replies")
+	errs, reports := os.NewFile(uintptr(kidErr), "kid-stderr"), os.NewFile(uintptr(kidAck), "kid-reports")
+	files := []*os.File{kidside.RequestsFD: in, 1: errs, 2: errs, kidside.ReportsFD: reports, kidside.RepliesFD: out}
+	if native {
+		files = []*os.File{in, out, errs, reports}
 	}
 	proc, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   env,

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
 // Reply is one reply frame.
@@ -78,19 +79,7 @@ func New(ctx context.Context, cfg Config) (*Pool, error) {
 func (p *Pool) Config() Config { return p.cfg }
 
 func (p *Pool) startKid(slot int) (*kid, error) {
-	spec := kidSpec{
-		Version:     abi.Version,
-		Parent:      os.Getpid(),
-		Kid:         slot,
-		Module:      p.mod.path,
-		CacheDir:    p.cfg.CacheDir,
-		MemoryPages: p.cfg.memoryPages(),
-		Args:        append([]string{filepath.Base(p.mod.name)}, p.cfg.Args...),
-		Env:         p.cfg.Env,
-		Dirs:        p.cfg.Dirs,
-		Framing:     p.cfg.Framing.String(),
-		Timeout:     int64(p.cfg.Timeout),
-	}
+	spec := p.spec(slot, kidside.Session)
 	if len(p.cfg.Command) > 0 {
 		proc, err := launchCommand(p.cfg.Command, slot, p.cfg.PipeSize)
 		if err != nil {
@@ -100,11 +89,33 @@ func (p *Pool) startKid(slot int) (*kid, error) {
 		k.native = true
 		return k, nil
 	}
-	proc, err := launch(spec, p.cfg.PipeSize)
+	proc, err := launchLocal(spec, p.cfg.PipeSize)
 	if err != nil {
 		return nil, err
 	}
 	return newKid(slot, proc, p.cfg.Framing), nil
+}
+
+// spec is what kid number slot is told, to run instances as instance says.
+func (p *Pool) spec(slot int, instance string) kidside.Spec {
+	dirs := make([]kidside.Dir, len(p.cfg.Dirs))
+	for i, d := range p.cfg.Dirs {
+		dirs[i] = kidside.Dir(d)
+	}
+	return kidside.Spec{
+		Version:     abi.Version,
+		Parent:      os.Getpid(),
+		Kid:         slot,
+		Module:      p.mod.path,
+		CacheDir:    p.cfg.CacheDir,
+		MemoryPages: p.cfg.memoryPages(),
+		Args:        append([]string{filepath.Base(p.mod.name)}, p.cfg.Args...),
+		Env:         p.cfg.Env,
+		Dirs:        dirs,
+		Framing:     p.cfg.Framing.String(),
+		Instance:    instance,
+		OneAtATime:  p.cfg.Timeout > 0,
+	}
 }
 
 // Run streams requests through the kids and yields the replies.

@@ -15,29 +15,9 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-)
 
-// newRuntime returns the wazero runtime that parent and kids share the
-// configuration of: the configuration is part of the compilation cache key,
-// so the parent's compile is only reused if both build it the same way.
-// Never WithCloseOnContextDone: it slows guest loops 10–30× (wazero #2466)
-// and cannot interrupt a read anyway; kids are stopped by killing them.
-func newRuntime(ctx context.Context, cacheDir string, memoryPages uint32) (wazero.Runtime, error) {
-	cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cacheDir, "compiled"))
-	if err != nil {
-		return nil, fmt.Errorf("host: compilation cache in %s: %w", cacheDir, err)
-	}
-	rc := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache)
-	if memoryPages > 0 {
-		rc = rc.WithMemoryLimitPages(memoryPages)
-	}
-	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		rt.Close(ctx)
-		return nil, fmt.Errorf("host: WASI: %w", err)
-	}
-	return rt, nil
-}
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
+)
 
 // wasmMagic starts every binary wasm module.
 var wasmMagic = []byte("\x00asm")
@@ -58,7 +38,7 @@ type compiled struct {
 func compile(ctx context.Context, c Config) (compiled, error) {
 	code, name := c.ModuleBytes, c.Module
 	if code == nil {
-		mapped, unmap, err := mapFile(c.Module)
+		mapped, unmap, err := kidside.MapFile(c.Module)
 		if err != nil {
 			return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 		}
@@ -93,7 +73,7 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 // compileAndCheck compiles the module into the cache and checks it can run
 // as a kid.
 func compileAndCheck(ctx context.Context, c Config, name string, code []byte) error {
-	rt, err := newRuntime(ctx, c.CacheDir, c.memoryPages())
+	rt, err := kidside.NewRuntime(ctx, c.CacheDir, c.memoryPages())
 	if err != nil {
 		return err
 	}

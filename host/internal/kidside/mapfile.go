@@ -1,4 +1,4 @@
-package host
+package kidside
 
 import (
 	"io"
@@ -7,13 +7,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mapFile maps a file into memory read-only and returns its bytes and how
+// MapFile maps a file into memory read-only and returns its bytes and how
 // to unmap them. Reading a module instead copies every byte into fresh heap
 // pages: for a Go guest, 3 MB and some 700 page faults, which cost 20 ms
 // or more of each kid's start on virtual machines where a fault is slow.
 // Mapped, its pages come from the page cache, many per fault. A file that
 // cannot be mapped (a pipe, say) is read.
-func mapFile(path string) (data []byte, unmap func(), err error) {
+func MapFile(path string) (data []byte, unmap func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err

@@ -1,4 +1,4 @@
-package host
+package kidside
 
 import (
 	"bytes"
@@ -45,10 +45,10 @@ func TestFeedHandsOverEveryFrame(t *testing.T) {
 				t.Fatalf("%s one=%v: %v after %d frames of %d", f, one, r.Err(), got, len(want))
 			}
 			fd.finish()
-			if acks.Len()%ackSize != 0 || acks.Len() == 0 {
+			if acks.Len()%ReportSize != 0 || acks.Len() == 0 {
 				t.Fatalf("acks: %d bytes", acks.Len())
 			}
-			last := acks.Bytes()[acks.Len()-ackSize:]
+			last := acks.Bytes()[acks.Len()-ReportSize:]
 			_ = last
 			_ = io.EOF
 		}

@@ -1,33 +1,22 @@
-package host
+package kidside
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"sync"
-	"time"
 
-	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 )
-
-// ackSize is the size of one progress report a kid sends its parent on the
-// ack pipe: three little-endian uint64 counts, "done" (request frames the
-// guest asked for more input after, so they are handled and their replies
-// written), "delivered" (frames handed to the guest, maybe not handled) and
-// "read" (bytes read from the request pipe). A report goes before every
-// read of the pipe, so the parent knows how much the pipe still holds.
-const ackSize = 24
 
 // feed is the guest's stdin inside a kid. It reads the request pipe into a
 // buffer of its own and hands the guest whole frames, so that it always
 // knows which requests the guest has finished: when a guest asks for more
 // input, it has handled all it was given (the flush-before-read rule). It
 // reports that progress on the ack pipe before every blocking read and at
-// exit, and lets a watchdog time each request.
+// exit. Handing over one frame per read, it reports each: the parent then
+// knows which request the guest holds, and times it.
 type feed struct {
 	in  io.Reader
 	ack io.Writer
@@ -44,8 +33,6 @@ type feed struct {
 	delivered uint64
 	read      uint64    // bytes read from the request pipe
 	sent      [3]uint64 // the counts last reported
-	busySince time.Time
-	busy      bool // the guest holds a request it has not finished
 }
 
 func newFeed(in io.Reader, ack io.Writer, f frames.Framing, oneAtATime bool) *feed {
@@ -60,7 +47,6 @@ func (fd *feed) Read(p []byte) (int, error) {
 	if fd.partial == 0 {
 		fd.done = fd.delivered
 	}
-	fd.busy = false
 	fd.mu.Unlock()
 	if len(p) == 0 {
 		return 0, nil
@@ -80,12 +66,8 @@ func (fd *feed) Read(p []byte) (int, error) {
 	}
 	n := fd.handOver(p)
 	if fd.oneAtATime {
-		fd.sendAck() // timed requests are slow ones: report each, so the parent sees progress
+		fd.sendAck() // before the guest sees it: the parent times this request from now
 	}
-	fd.mu.Lock()
-	fd.busy = fd.delivered > fd.done || fd.partial > 0
-	fd.busySince = time.Now()
-	fd.mu.Unlock()
 	return n, nil
 }
 
@@ -184,39 +166,19 @@ func (fd *feed) sendAck() {
 	}
 }
 
-// finalAck marks the last report of a kid, sent as it exits: without it
-// the parent cannot trust that the counts are up to date.
-const finalAck = 1 << 63
-
 // finish sends the final counts: at exit, the guest finished with the
 // requests it asked past, and may have been working on the rest.
 func (fd *feed) finish() {
 	fd.mu.Lock()
 	done, delivered, read := fd.done, fd.delivered, fd.read
 	fd.mu.Unlock()
-	writeAck(fd.ack, done, delivered|finalAck, read)
+	writeAck(fd.ack, done, delivered|FinalReport, read)
 }
 
 func writeAck(w io.Writer, done, delivered, read uint64) {
-	var b [ackSize]byte
+	var b [ReportSize]byte
 	binary.LittleEndian.PutUint64(b[:8], done)
 	binary.LittleEndian.PutUint64(b[8:], delivered)
 	binary.LittleEndian.PutUint64(b[16:], read)
 	w.Write(b[:])
-}
-
-// watch ends the kid when the guest holds one request longer than limit.
-func (fd *feed) watch(limit time.Duration) {
-	tick := max(limit/20, time.Millisecond)
-	for range time.Tick(tick) {
-		fd.mu.Lock()
-		late := fd.busy && time.Since(fd.busySince) > limit
-		n := fd.done + 1
-		fd.mu.Unlock()
-		if late {
-			fd.finish()
-			fmt.Fprintf(os.Stderr, "wasmpool: request %d of this kid took longer than %v\n", n, limit)
-			os.Exit(abi.ExitTimeout)
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package host
+package kidside
 
 import (
 	"io/fs"

@@ -1,4 +1,4 @@
-package host
+package kidside
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 // checks that contents survive growth, in place, and that growth past
 // the maximum fails.
 func TestReservedMemory(t *testing.T) {
-	const page = wasmPageSize
+	const page = 64 << 10
 	m := allocateMemory(page, 8*page).(*reservedMemory)
 	defer m.Free()
 	if !m.reserving {
@@ -46,16 +46,16 @@ func TestMapFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("\x00asm\x01\x00\x00\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	data, unmap, err := mapFile(path)
+	data, unmap, err := MapFile(path)
 	if err != nil || string(data) != "\x00asm\x01\x00\x00\x00" {
 		t.Fatalf("mapFile = %q, %v", data, err)
 	}
 	unmap()
-	if _, _, err := mapFile(t.TempDir() + "/missing.wasm"); err == nil {
+	if _, _, err := MapFile(t.TempDir() + "/missing.wasm"); err == nil {
 		t.Fatal("no error for a missing file")
 	}
-	if data, unmap, err := mapFile("/dev/null"); err != nil || len(data) != 0 {
-		t.Fatalf("mapFile(/dev/null) = %q, %v", data, err)
+	if data, unmap, err := MapFile("/dev/null"); err != nil || len(data) != 0 {
+		t.Fatalf("MapFile(/dev/null) = %q, %v", data, err)
 	} else {
 		unmap()
 	}

@@ -1,0 +1,131 @@
+package kidside
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/wasmpool/wasmpool/abi"
+)
+
+// batches runs a fresh instance of the module for each batch the parent
+// sends, until the parent closes the stream, and returns the exit code.
+// Instances fail alone: their status goes back with their output, and the
+// kid goes on with the next batch.
+func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.Writer, outputLimit int64) int {
+	var (
+		head   [BatchHeaderSize]byte
+		data   []byte
+		out    = &cappedBuffer{limit: outputLimit}
+		errOut = &cappedBuffer{limit: stderrLimit, note: "\n[stderr cut here]\n"}
+		msg    []byte
+	)
+	for {
+		if err := readFull(in, head[:]); err != nil {
+			if err == io.EOF {
+				return 0
+			}
+			return fail(abi.ExitSetup, "reading a batch: %v", err)
+		}
+		h := parseBatchHeader(head[:])
+		if h.Length > maxBatch {
+			return fail(abi.ExitSetup, "a batch of %d bytes, more than the %d a kid takes", h.Length, maxBatch)
+		}
+		if uint64(cap(data)) < h.Length {
+			data = make([]byte, h.Length)
+		}
+		data = data[:h.Length]
+		if err := readFull(in, data); err != nil {
+			return fail(abi.ExitSetup, "reading batch %d: %v", h.ID, err)
+		}
+		if _, err := reports.Write(binary.LittleEndian.AppendUint64(nil, h.ID)); err != nil {
+			return fail(abi.ExitSetup, "reporting batch %d: %v", h.ID, err)
+		}
+		out.Reset()
+		errOut.Reset()
+		stdin := &countingReader{r: bytes.NewReader(data)}
+		err := g.run(ctx, stdin, out, errOut)
+		errOut.limit = 0 // the trap's message always fits
+		status := g.report(err, errOut)
+		errOut.limit = stderrLimit
+		if errors.Is(err, errSetup) {
+			os.Stderr.Write(errOut.Bytes())
+			return status
+		}
+		r := ResultHeader{ID: h.ID, Consumed: uint64(stdin.n.Load()), Status: int32(status),
+			Stdout: uint64(out.Len()), Stderr: uint64(errOut.Len())}
+		if out.overflow {
+			r.Flags |= OutputOverflow
+		}
+		msg = r.Append(msg[:0])
+		if err := writeAll(results, msg, out.Bytes(), errOut.Bytes()); err != nil {
+			return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
+		}
+	}
+}
+
+// maxBatch bounds a batch a kid accepts, against a corrupt header.
+const maxBatch = 1 << 34
+
+// stderrLimit bounds what a batch's instance may write to stderr; past it,
+// its stderr is cut and says so.
+const stderrLimit = 64 << 10
+
+func writeAll(w io.Writer, parts ...[]byte) error {
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countingReader counts the bytes the guest read: the frames past them are
+// ones it never saw.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// cappedBuffer keeps what an instance writes, up to limit bytes (0: no
+// limit); a write past it fails, and the buffer notes the overflow and
+// appends note.
+type cappedBuffer struct {
+	bytes.Buffer
+	limit    int64
+	note     string
+	overflow bool
+}
+
+var errOverflow = errors.New("output limit reached")
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.limit > 0 && int64(b.Len()+len(p)) > b.limit {
+		room := max(0, int(b.limit)-b.Len())
+		b.Buffer.Write(p[:room])
+		if !b.overflow {
+			b.Buffer.WriteString(b.note)
+		}
+		b.overflow = true
+		return room, errOverflow
+	}
+	return b.Buffer.Write(p)
+}
+
+func (b *cappedBuffer) Reset() {
+	b.Buffer.Reset()
+	b.overflow = false
+	if b.Cap() > 64<<20 { // one huge batch: do not keep its buffer
+		b.Buffer = bytes.Buffer{}
+	}
+}

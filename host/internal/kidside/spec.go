@@ -1,0 +1,138 @@
+package kidside
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// Spec is what a parent tells a kid, as the JSON value of abi.KidEnv.
+type Spec struct {
+	Version     int      `json:"version"`
+	Parent      int      `json:"parent"` // the parent's pid
+	Kid         int      `json:"kid"`
+	Module      string   `json:"module"` // path of the .wasm file
+	CacheDir    string   `json:"cacheDir"`
+	MemoryPages uint32   `json:"memoryPages,omitempty"`
+	Args        []string `json:"args"` // argv, program name included
+	Env         []string `json:"env,omitempty"`
+	Dirs        []Dir    `json:"dirs,omitempty"`
+	Framing     string   `json:"framing"`  // of requests
+	Instance    string   `json:"instance"` // Session, Batch or Once
+	// OneAtATime: in session mode, hand the guest one frame per read and
+	// report each, so that the parent can time every request.
+	OneAtATime bool `json:"oneAtATime,omitempty"`
+	// OutputLimit bounds, in batch mode, the stdout one instance may write
+	// for one batch (0: no bound but memory).
+	OutputLimit int64 `json:"outputLimit,omitempty"`
+}
+
+// Dir is a directory granted to the guest.
+type Dir struct {
+	Host     string // an absolute host path
+	Guest    string // where the guest sees it
+	ReadOnly bool
+}
+
+// Instance modes (Spec.Instance).
+const (
+	Session = "session"
+	Batch   = "batch"
+	Once    = "once"
+)
+
+// The descriptors of a kid process. Replies have a descriptor of their own,
+// not the process's stdout: anything else in the process that prints (a
+// package's init, say, before kid mode starts) writes to fd 1, which the
+// parent points at the kid's stderr pipe.
+const (
+	RequestsFD = 0 // requests, or batches; the parent writes
+	ReportsFD  = 3 // progress reports; the parent reads
+	RepliesFD  = 4 // replies, or batch results; the parent reads
+)
+
+// A progress report of session mode, sent on ReportsFD: three
+// little-endian uint64 counts, "done" (request frames the guest asked for
+// more input after, so they are handled and their replies written),
+// "delivered" (frames handed to the guest, maybe not handled, with
+// FinalReport set in the last report of the kid) and "read" (bytes read
+// from the request pipe). A report goes before every read of the pipe, and
+// after every frame handed over when frames are handed one at a time, so
+// the parent knows which request the guest holds.
+const (
+	ReportSize  = 24
+	FinalReport = 1 << 63
+)
+
+// Batch mode's messages. The parent sends a batch as a BatchHeader (the
+// batch's id and length) followed by its bytes, whole frames only. The
+// kid reports each batch's id on ReportsFD (8 bytes) as it starts the
+// instance for it, and sends its result on RepliesFD: a ResultHeader,
+// then Stdout bytes of output, then Stderr bytes of the instance's stderr.
+const (
+	BatchHeaderSize  = 16
+	StartReportSize  = 8
+	ResultHeaderSize = 40
+)
+
+// BatchHeader precedes a batch's bytes.
+type BatchHeader struct {
+	ID     uint64
+	Length uint64
+}
+
+func (h BatchHeader) Append(b []byte) []byte {
+	b = binary.LittleEndian.AppendUint64(b, h.ID)
+	return binary.LittleEndian.AppendUint64(b, h.Length)
+}
+
+func parseBatchHeader(b []byte) BatchHeader {
+	return BatchHeader{ID: binary.LittleEndian.Uint64(b), Length: binary.LittleEndian.Uint64(b[8:])}
+}
+
+// ResultHeader precedes a batch's output.
+type ResultHeader struct {
+	ID       uint64
+	Consumed uint64 // bytes of the batch the guest read
+	Status   int32  // the instance's exit status (abi.ExitTrap for a trap)
+	Flags    uint32
+	Stdout   uint64 // bytes of output that follow
+	Stderr   uint64 // bytes of stderr after the output
+}
+
+// Result flags.
+const (
+	// OutputOverflow: the instance wrote more than Spec.OutputLimit; its
+	// output was cut there and the batch counts as failed.
+	OutputOverflow = 1 << iota
+)
+
+func (h ResultHeader) Append(b []byte) []byte {
+	b = binary.LittleEndian.AppendUint64(b, h.ID)
+	b = binary.LittleEndian.AppendUint64(b, h.Consumed)
+	b = binary.LittleEndian.AppendUint32(b, uint32(h.Status))
+	b = binary.LittleEndian.AppendUint32(b, h.Flags)
+	b = binary.LittleEndian.AppendUint64(b, h.Stdout)
+	return binary.LittleEndian.AppendUint64(b, h.Stderr)
+}
+
+// ParseResultHeader decodes a ResultHeader from its ResultHeaderSize bytes.
+func ParseResultHeader(b []byte) ResultHeader {
+	return ResultHeader{
+		ID:       binary.LittleEndian.Uint64(b),
+		Consumed: binary.LittleEndian.Uint64(b[8:]),
+		Status:   int32(binary.LittleEndian.Uint32(b[16:])),
+		Flags:    binary.LittleEndian.Uint32(b[20:]),
+		Stdout:   binary.LittleEndian.Uint64(b[24:]),
+		Stderr:   binary.LittleEndian.Uint64(b[32:]),
+	}
+}
+
+// readFull reads exactly len(b) bytes; io.EOF only if none came.
+func readFull(r io.Reader, b []byte) error {
+	_, err := io.ReadFull(r, b)
+	if err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("the parent's stream ended inside a message: %w", err)
+	}
+	return err
+}
