@@ -46,3 +46,13 @@ const TrapPrefix = "wasmpool: wasm trap: "
 // module describes itself (framing, reply framing, one reply per request,
 // grants it needs).
 const CustomSection = "wasmpool"
+
+// The environment of a fork-join part (host.ForkJoin): its number from 0,
+// the bounds of its half-open range [LO, HI) and the number of parts, in
+// decimal. The guest also gets LO, HI and PART as its last three arguments.
+const (
+	EnvPart  = "WASMPOOL_PART"
+	EnvLo    = "WASMPOOL_LO"
+	EnvHi    = "WASMPOOL_HI"
+	EnvParts = "WASMPOOL_PARTS"
+)

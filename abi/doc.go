@@ -50,6 +50,16 @@
 // codes below for failures of the kid itself. They sit in the range that
 // shells reserve for their own failures, so guests rarely collide with them.
 //
+// # Fork-join parts
+//
+// A fork-join (host.ForkJoin, wasmpool forkjoin) runs one fresh instance
+// per part of a range instead of streaming requests: the guest gets its
+// part's half-open range and number as its last three arguments, LO HI
+// PART, and in the environment as [EnvLo], [EnvHi], [EnvPart], with the
+// number of parts in [EnvParts]. Its stdin is the part's input (empty
+// unless the host gives one), its stdout the part's output; it exits 0
+// when the part is done, non-zero when it failed.
+//
 // # Self-description
 //
 // A module may describe itself in a custom section named [CustomSection]:

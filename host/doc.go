@@ -28,6 +28,22 @@
 //   - Ordered: exactly one reply per request, in input order, through a
 //     bounded reorder window.
 //
+// Fork-join is the other model, procpool's forkJoin: [ForkJoin] runs one
+// fresh instance of the module per part of a range, at most Config.Kids at
+// once, and waits for them all. Each part's guest gets its range and
+// number as its last arguments (LO HI PART) and in its environment; its
+// output goes to a writer per attempt, so that a retry starts clean. It
+// takes a Config, not a Pool: it starts kids of its own (a Pool's are
+// long-lived sessions) and may run beside a Pool's Run.
+//
+//	parts := host.NSplit(1_000_000, 4) // [0,250000) … [750000,1000000)
+//	res, err := host.ForkJoin(ctx, host.Config{Module: "sum.wasm", Kids: 2}, parts,
+//		host.ForkJoinOptions{Stdout: func(part int) (io.Writer, error) {
+//			return os.Create(fmt.Sprintf("out.%d", part)) // closed by the caller
+//		}})
+//	if err != nil { ... }  // a *PartError naming the first part that failed
+//	_ = res[0].ExitCode    // every part's exit status and stderr tail
+//
 // Faults are values, not hangs: a kid that exits, traps or is killed is
 // reported as a *KidError and replaced, and in the one-reply modes each of
 // its unanswered requests is retried or reported as a *RequestError.
