@@ -2,6 +2,7 @@ package main
 
 var helps = map[string]string{
 	"run":      runHelp,
+	"forkjoin": forkJoinHelp,
 	"inspect":  inspectHelp,
 	"describe": describeHelp,
 	"version":  versionHelp,
@@ -13,6 +14,7 @@ workers see no file, no environment variable and no network unless granted.
 
 Usage:
   wasmpool run [flags] module.wasm [-- guest args...]
+  wasmpool forkjoin -n PARTS (--len N | --split FILE) [flags] module.wasm [-- args...]
   wasmpool inspect [--json] module.wasm
   wasmpool describe [flags] -o out.wasm module.wasm
   wasmpool version
@@ -21,6 +23,7 @@ Usage:
 Examples:
   wasmpool run linelen.wasm < words.txt
   find . -name '*.txt' -print0 | wasmpool run -0 --dir .:/src:ro wc.wasm
+  wasmpool forkjoin -n 8 --len 1000000 sum.wasm
   wasmpool inspect filter.wasm
 
 Exit status: 0 all good; 1 some requests failed or a kid died; 2 usage or
@@ -113,6 +116,71 @@ Exit status: 0 all good; 1 some requests failed or a kid died; 2 usage or
 set-up error (bad flag, unusable module, missing grant); 130 interrupted
 (SIGINT: the kids get a second for the requests they hold, then are
 killed), 143 terminated (SIGTERM). A second signal exits at once.
+`
+
+const forkJoinHelp = `Usage: wasmpool forkjoin -n PARTS --len N [flags] module.wasm [-- guest args...]
+       wasmpool forkjoin -n PARTS --split FILE [flags] module.wasm [-- guest args...]
+
+Fork-join, as procpool's forkJoin and nSplit: cuts the range 0..N (--len)
+into PARTS equal parts, the remainder in the last (with N < PARTS, the
+first parts are empty and the last holds all), runs one fresh instance of
+module.wasm per part, -j at a time, and waits for them all. Each part's
+guest gets its half-open range and number as its last three arguments,
+LO HI PART, after the guest args, and in its environment as WASMPOOL_LO,
+WASMPOOL_HI and WASMPOOL_PART, with WASMPOOL_PARTS. With --split FILE the
+parts are of the file instead, cut at frame boundaries (--frames): each
+guest reads its part's bytes on stdin, and LO and HI are byte offsets.
+
+The parts' stdout is printed in part order: part 0 as it comes, the others
+from temporary files once the parts before them are done. With -o, each
+part writes its own file instead.
+
+Examples:
+  # sum of squares of 1..10^9 in 8 parts; the guest prints its part's sum
+  wasmpool forkjoin -n 8 --len 1000000000 sumsq.wasm | paste -sd+ | bc
+
+  # each part writes into a granted directory, as procpool's example
+  wasmpool forkjoin -n 5 --len 100 --dir out:/out numbers.wasm
+
+  # a file cut at line boundaries, one output file per part
+  wasmpool forkjoin -n 4 --split big.log -o 'counts.{part}' wc.wasm
+
+Parts:
+  -n, --parts PARTS      number of parts (default: -j)
+  --len N                split the range 0..N
+  --split FILE           split a regular file into parts of whole frames,
+                         each part's bytes on its guest's stdin
+  --frames FRAMING       the frames --split keeps whole: lines (default, or
+                         the module's section), zero, lenpfx or fixed:N
+  -o, --output PATTERN   write part P's stdout to PATTERN with {part}
+                         replaced by P, zero-padded to the width of PARTS-1
+                         (-o 'out.{part}': out.00 … out.11)
+  --fail-fast            at the first part that fails, kill the others and
+                         start no more
+
+Kids:
+  -j, --jobs N           parts run at once (default: the number of CPUs)
+  --mem SIZE             cap each guest's linear memory, e.g. 64MiB
+  --timeout DURATION     wall time per part; the kid is killed and the part
+                         fails, unretried
+  --retries N            how often a failed part runs again in a new kid
+                         (default 1; 0 never). Without -o, part 0 is not
+                         retried once it has printed something
+  --cache-dir DIR        compile cache (as for run)
+
+Sandbox (nothing is granted by default):
+  --dir HOST[:GUEST][:ro]
+                         grant a host directory (as for run). Repeatable
+  --env NAME=VALUE       give the guest an environment variable; --env NAME
+                         passes this process's value. Repeatable
+  -h, --help             show this help
+
+Every part's stderr lines start with "part P: "; a part that fails is named
+on a line of its own with why, as "wasmpool: part P [LO, HI): ...".
+
+Exit status: 0 every part exited 0; 1 a part failed, was stopped or its
+output could not be written; 2 usage or set-up error; 130 interrupted
+(SIGINT: the kids are killed), 143 terminated (SIGTERM).
 `
 
 const inspectHelp = `Usage: wasmpool inspect [--json] module.wasm

@@ -30,6 +30,7 @@ var env struct {
 	dir     string // temporary, removed at the end
 	tg      string // testdata/guests/tg
 	linelen string // examples/linelen/guest
+	fj      string // host/testdata/forkguest, the fork-join guest
 	wcat    string // a hand-assembled cat, see fixtures
 	cache   string // XDG_CACHE_HOME of every run: one compile per module
 }
@@ -61,12 +62,15 @@ func (s setupM) Run() int {
 	defer os.RemoveAll(dir)
 	env.dir, env.cache = dir, filepath.Join(dir, "cache")
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
+	errs := make([]error, 3)
 	wg.Go(func() {
 		env.tg, errs[0] = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/cmd/wasmpool/testdata/guests/tg")
 	})
 	wg.Go(func() {
 		env.linelen, errs[1] = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/examples/linelen/guest")
+	})
+	wg.Go(func() {
+		env.fj, errs[2] = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/host/testdata/forkguest")
 	})
 	wg.Wait()
 	env.wcat = filepath.Join(dir, "wcat.wasm")
@@ -79,7 +83,7 @@ func (s setupM) Run() int {
 	}
 	// Compile each guest once into the cache every script shares, before
 	// the scripts (which run in parallel) all find it cold.
-	for _, m := range []string{env.tg, env.linelen, env.wcat} {
+	for _, m := range []string{env.tg, env.linelen, env.wcat, env.fj} {
 		pool, err := host.New(context.Background(), host.Config{Module: m, Kids: 1, CacheDir: filepath.Join(env.cache, "wasmpool")})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -98,6 +102,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("TG", env.tg)
 			e.Setenv("LINELEN", env.linelen)
 			e.Setenv("WCAT", env.wcat)
+			e.Setenv("FJ", env.fj)
 			e.Setenv("XDG_CACHE_HOME", env.cache)
 			e.Setenv(exitFileEnv, filepath.Join(e.WorkDir, ".exit"))
 			return nil

@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "run":
 		return runCmd(ctx, rest, stdin, stdout, stderr)
+	case "forkjoin":
+		return forkJoinCmd(ctx, rest, stdout, stderr)
 	case "inspect":
 		return inspectCmd(ctx, rest, stdout, stderr)
 	case "describe":
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			io.WriteString(stdout, text)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "wasmpool: help: unknown command %s (commands: run, inspect, describe, version)\n", show(strings.Join(rest, " ")))
+		fmt.Fprintf(stderr, "wasmpool: help: unknown command %s (commands: run, forkjoin, inspect, describe, version)\n", show(strings.Join(rest, " ")))
 		return exitUsage
 	}
 	if strings.HasSuffix(cmd, ".wasm") {
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	} else if strings.HasPrefix(cmd, "-") {
 		fmt.Fprintf(stderr, "wasmpool: %s before a command: flags follow the command, as in 'wasmpool run %s module.wasm'\n", cmd, cmd)
 	} else {
-		fmt.Fprintf(stderr, "wasmpool: unknown command %s (commands: run, inspect, describe, version, help)\n", show(cmd))
+		fmt.Fprintf(stderr, "wasmpool: unknown command %s (commands: run, forkjoin, inspect, describe, version, help)\n", show(cmd))
 	}
 	return exitUsage
 }
