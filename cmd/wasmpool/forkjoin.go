@@ -47,13 +47,7 @@ func newForkJoinFlags() *forkJoinFlags {
 		}
 		return err
 	}})
-	fs.add(&option{long: "split", arg: "FILE", set: func(v string) error {
-		if v == "" {
-			return errors.New("empty file name")
-		}
-		o.split = v
-		return nil
-	}})
+	fs.add(&option{long: "split", arg: "FILE", set: nonEmpty(&o.split, "file name")})
 	o.framesOpt = fs.add(&option{long: "frames", arg: "FRAMING", set: func(v string) (err error) {
 		o.framing, err = frames.Parse(v)
 		if err != nil {
@@ -61,13 +55,7 @@ func newForkJoinFlags() *forkJoinFlags {
 		}
 		return err
 	}})
-	fs.add(&option{long: "output", short: 'o', arg: "PATTERN", set: func(v string) error {
-		if v == "" {
-			return errors.New("empty file name")
-		}
-		o.output = v
-		return nil
-	}})
+	fs.add(&option{long: "output", short: 'o', arg: "PATTERN", set: nonEmpty(&o.output, "file name")})
 	fs.boolFlag("fail-fast", 0, &o.failFast)
 	return o
 }
@@ -240,17 +228,9 @@ func describePart(r host.PartResult, cfg host.Config) string {
 	case errors.Is(r.Err, host.ErrTimeout):
 		s = fmt.Sprintf("timed out: it ran longer than --timeout %v", cfg.Timeout)
 	case errors.As(r.Err, &ke) && ke.Err == nil:
-		s = fmt.Sprintf("kid %d (pid %d) ", ke.Kid, ke.Pid)
-		switch {
-		case ke.Trap != "":
-			s += "trapped: " + ke.Trap
-		case ke.Signal != "":
-			s += "was killed by " + ke.Signal
-		case ke.ExitCode == abi.ExitSetup:
-			s += "could not load the module"
-		default:
-			s += fmt.Sprintf("exited with status %d", ke.ExitCode)
-		}
+		// the guest's own failure, worded as run words a kid's (with
+		// ke.Err nil, describeKid needs no run state)
+		s = (&runState{}).describeKid(ke)
 		// a retry that could not start is joined to the failure before it
 		if j, ok := r.Err.(interface{ Unwrap() []error }); ok {
 			for _, e := range j.Unwrap() {

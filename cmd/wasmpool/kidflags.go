@@ -47,13 +47,18 @@ func (k *kidFlags) add(fs *flagSet) {
 		return err
 	}})
 	k.retryOpt = fs.add(&option{long: "retries", arg: "N", set: count(&k.retries)})
-	fs.add(&option{long: "cache-dir", arg: "DIR", set: func(v string) error {
+	fs.add(&option{long: "cache-dir", arg: "DIR", set: nonEmpty(&k.cacheDir, "directory name")})
+}
+
+// nonEmpty sets *p to a value that must not be empty.
+func nonEmpty(p *string, what string) func(string) error {
+	return func(v string) error {
 		if v == "" {
-			return errors.New("empty directory name")
+			return errors.New("empty " + what)
 		}
-		k.cacheDir = v
+		*p = v
 		return nil
-	}})
+	}
 }
 
 // config is the host configuration the flags give, for module.
