@@ -37,12 +37,14 @@
 // long-lived sessions) and may run beside a Pool's Run.
 //
 //	parts := host.NSplit(1_000_000, 4) // [0,250000) … [750000,1000000)
+//	outs := make([]bytes.Buffer, len(parts))
 //	res, err := host.ForkJoin(ctx, host.Config{Module: "sum.wasm", Kids: 2}, parts,
 //		host.ForkJoinOptions{Stdout: func(part int) (io.Writer, error) {
-//			return os.Create(fmt.Sprintf("out.%d", part)) // closed by the caller
+//			outs[part].Reset() // called per attempt: a retry starts clean
+//			return &outs[part], nil
 //		}})
 //	if err != nil { ... }  // a *PartError naming the first part that failed
-//	_ = res[0].ExitCode    // every part's exit status and stderr tail
+//	join(outs)             // res[i] has each part's exit status and stderr tail
 //
 // Faults are values, not hangs: a kid that exits, traps or is killed is
 // reported as a *KidError and replaced, and in the one-reply modes each of
