@@ -35,8 +35,6 @@ const (
 	// ExitNoParent: the process was started in kid mode without a parent
 	// pool (for example by hand, with KidEnv set in the shell).
 	ExitNoParent = 123
-	// ExitTimeout: a request took longer than the configured limit.
-	ExitTimeout = 124
 )
 
 // TrapPrefix starts the stderr line on which a kid reports a wasm trap.
