@@ -196,7 +196,7 @@ func (d *dispatch) take(k *kid) (request, bool) {
 		if d.cfg.Mode == Ordered && d.index-d.emitted >= d.cfg.Window {
 			return request{}, false
 		}
-		payload, ok, eof := d.inbox.next()
+		payload, failed, ok, eof := d.inbox.next()
 		if !ok {
 			d.eof = eof
 			break
@@ -204,6 +204,13 @@ func (d *dispatch) take(k *kid) (request, bool) {
 		i := d.index
 		d.index++
 		d.p.stats.Requests++
+		if failed != nil {
+			d.failed(request{index: i}, failed)
+			if d.stopped {
+				break
+			}
+			continue
+		}
 		if len(payload) > d.cfg.MaxFrame {
 			d.failed(request{index: i, payload: payload}, fmt.Errorf("%w: %d bytes, the limit is %d", frames.ErrTooLarge, len(payload), d.cfg.MaxFrame))
 			if d.stopped {

@@ -48,6 +48,13 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		out.Reset()
 		errOut.Reset()
 		stdin := &countingReader{r: bytes.NewReader(data)}
+		// An instance that writes past the limit is ended at once, with
+		// the kid: one that ignores the failed write could write forever.
+		out.onOverflow = func() {
+			r := ResultHeader{ID: h.ID, Consumed: uint64(stdin.n.Load()), Status: 0, Flags: OutputOverflow, Stderr: uint64(errOut.Len())}
+			writeAll(results, r.Append(nil), errOut.Bytes())
+			os.Exit(0)
+		}
 		err := g.run(ctx, stdin, out, errOut)
 		errOut.limit = 0 // the trap's message always fits
 		status := g.report(err, errOut)
@@ -102,15 +109,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // appends note.
 type cappedBuffer struct {
 	bytes.Buffer
-	limit    int64
-	note     string
-	overflow bool
+	limit      int64
+	note       string
+	overflow   bool
+	onOverflow func() // called at the first write past the limit, if set
 }
 
 var errOverflow = errors.New("output limit reached")
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
 	if b.limit > 0 && int64(b.Len()+len(p)) > b.limit {
+		if b.onOverflow != nil {
+			b.onOverflow()
+		}
 		room := max(0, int(b.limit)-b.Len())
 		b.Buffer.Write(p[:room])
 		if !b.overflow {
