@@ -448,7 +448,6 @@ func (d *batchRun) readResults(k *batchKid) {
 	}
 }
 
-
 // result deals with the end of one batch's instance.
 func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, stderr []byte) {
 	d.barren = 0
