@@ -67,11 +67,7 @@ func (f *file) IsAppend() bool { return f.flag&experimentalsys.O_APPEND != 0 }
 
 // SetAppend implements experimentalsys.File, on the descriptor itself.
 func (f *file) SetAppend(enable bool) experimentalsys.Errno {
-	if en := f.setFlag(unix.O_APPEND, enable); en != 0 {
-		return en
-	}
-	f.flag = setOflag(f.flag, experimentalsys.O_APPEND, enable)
-	return 0
+	return f.setFlag(unix.O_APPEND, experimentalsys.O_APPEND, enable)
 }
 
 // IsNonblock implements experimentalsys.PollableFile.
@@ -79,14 +75,12 @@ func (f *file) IsNonblock() bool { return f.flag&experimentalsys.O_NONBLOCK != 0
 
 // SetNonblock implements experimentalsys.PollableFile.
 func (f *file) SetNonblock(enable bool) experimentalsys.Errno {
-	if en := f.setFlag(unix.O_NONBLOCK, enable); en != 0 {
-		return en
-	}
-	f.flag = setOflag(f.flag, experimentalsys.O_NONBLOCK, enable)
-	return 0
+	return f.setFlag(unix.O_NONBLOCK, experimentalsys.O_NONBLOCK, enable)
 }
 
-func (f *file) setFlag(bit int, enable bool) experimentalsys.Errno {
+// setFlag turns a status flag of the descriptor on or off, and f.flag's
+// with it.
+func (f *file) setFlag(bit int, oflag experimentalsys.Oflag, enable bool) experimentalsys.Errno {
 	if f.closed {
 		return experimentalsys.EBADF
 	}
@@ -99,14 +93,15 @@ func (f *file) setFlag(bit int, enable bool) experimentalsys.Errno {
 		}
 		_, err = unix.FcntlInt(uintptr(f.fd), unix.F_SETFL, fl)
 	}
-	return errno(err)
-}
-
-func setOflag(flag, bit experimentalsys.Oflag, enable bool) experimentalsys.Oflag {
-	if enable {
-		return flag | bit
+	if err != nil {
+		return errno(err)
 	}
-	return flag &^ bit
+	if enable {
+		f.flag |= oflag
+	} else {
+		f.flag &^= oflag
+	}
+	return 0
 }
 
 // Stat implements experimentalsys.File.

@@ -130,6 +130,18 @@ func (d *dirFS) at(p string, f func(e entry) error) experimentalsys.Errno {
 	return errno(ignoringEINTR(func() error { return f(e) }))
 }
 
+// at2 runs f on the entries of two paths.
+func (d *dirFS) at2(p1, p2 string, f func(e1, e2 entry) error) experimentalsys.Errno {
+	return d.at(p1, func(e1 entry) error {
+		e2, en := d.entry(p2)
+		if en != 0 {
+			return en
+		}
+		defer e2.close()
+		return f(e1, e2)
+	})
+}
+
 // lstat is fstatat of the entry itself, never following it.
 func (e entry) lstat() (unix.Stat_t, error) {
 	var st unix.Stat_t
@@ -255,12 +267,7 @@ func (d *dirFS) Rename(from, to string) experimentalsys.Errno {
 	if from == to {
 		return 0 // as wazero's DirFS
 	}
-	return d.at(from, func(src entry) error {
-		dst, en := d.entry(to)
-		if en != 0 {
-			return en
-		}
-		defer dst.close()
+	return d.at2(from, to, func(src, dst entry) error {
 		if src.slash || dst.slash {
 			if dir, err := src.isDir(); err != nil || !dir {
 				return orErr(err, unix.ENOTDIR)
@@ -276,12 +283,7 @@ func (d *dirFS) Link(oldPath, newPath string) experimentalsys.Errno {
 	if d.readOnly {
 		return experimentalsys.EROFS
 	}
-	return d.at(oldPath, func(old entry) error {
-		nu, en := d.entry(newPath)
-		if en != 0 {
-			return en
-		}
-		defer nu.close()
+	return d.at2(oldPath, newPath, func(old, nu entry) error {
 		if old.slash || nu.slash {
 			return unix.ENOTDIR
 		}
@@ -382,17 +384,19 @@ func openFlags(flag experimentalsys.Oflag) int {
 	return f | unix.O_LARGEFILE | unix.O_NOCTTY
 }
 
+// specialBits pairs fs.FileMode's setuid, setgid and sticky with st_mode's.
+var specialBits = [...]struct {
+	fs   fs.FileMode
+	unix uint32
+}{{fs.ModeSetuid, unix.S_ISUID}, {fs.ModeSetgid, unix.S_ISGID}, {fs.ModeSticky, unix.S_ISVTX}}
+
 // unixMode converts permission bits, with setuid, setgid and sticky.
 func unixMode(perm fs.FileMode) uint32 {
 	m := uint32(perm.Perm())
-	if perm&fs.ModeSetuid != 0 {
-		m |= unix.S_ISUID
-	}
-	if perm&fs.ModeSetgid != 0 {
-		m |= unix.S_ISGID
-	}
-	if perm&fs.ModeSticky != 0 {
-		m |= unix.S_ISVTX
+	for _, b := range specialBits {
+		if perm&b.fs != 0 {
+			m |= b.unix
+		}
 	}
 	return m
 }
@@ -448,14 +452,10 @@ func fileMode(m uint32) fs.FileMode {
 	case unix.S_IFSOCK:
 		mode |= fs.ModeSocket
 	}
-	if m&unix.S_ISUID != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&unix.S_ISGID != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&unix.S_ISVTX != 0 {
-		mode |= fs.ModeSticky
+	for _, b := range specialBits {
+		if m&b.unix != 0 {
+			mode |= b.fs
+		}
 	}
 	return mode
 }
