@@ -16,6 +16,21 @@ const (
 	FramingFixed  = "fixed" // written "fixed:N"
 )
 
+// Environment variables in which a kid passes the pool's framings to the
+// guest, each holding a framing name. A guest that finds them reads and
+// writes those framings instead of its own defaults (see "Framings in the
+// environment" in the package doc).
+const (
+	FramesEnv      = "WASMPOOL_FRAMES"       // the request framing
+	ReplyFramesEnv = "WASMPOOL_REPLY_FRAMES" // the reply framing
+)
+
+// SessionMarker is the name of the function a module exports to declare the
+// session contract (see "Instance modes" in the package doc): an exported
+// function with no parameters and no results, never called. Every wasmpool
+// guest SDK adds it to the modules built with it.
+const SessionMarker = "wasmpool_session"
+
 // LenPfxHeader is the size of a lenpfx length header: an unsigned 64-bit
 // little-endian integer.
 const LenPfxHeader = 8

@@ -24,6 +24,21 @@
 // Payloads of lines and zero frames cannot contain their terminator. The
 // reply framing may differ from the request framing.
 //
+// A kid passes the pool's framings to its guest in two environment
+// variables, [FramesEnv] (WASMPOOL_FRAMES, the request framing) and
+// [ReplyFramesEnv] (WASMPOOL_REPLY_FRAMES, the reply framing), each holding
+// one of the names above; a missing reply variable means the same as the
+// request framing, and an empty variable counts as missing. The framing a
+// guest names in its code is its default, used when the variables are
+// missing (a guest run outside a pool, or by an older host); when they are
+// set, the guest SDKs read and write the pool's framings instead. A guest
+// that handles only its own framings (its records have a fixed meaning) says
+// so to its SDK (strict); then a pool framing that differs, or a value that
+// is not a framing name, makes it exit 1 at start with a line on stderr
+// naming both, such as
+//
+//	guest: this guest reads fixed:4 requests; the pool sends lines
+//
 // # Guest obligations
 //
 //   - Read request frames from stdin until EOF, then exit 0.
@@ -34,6 +49,20 @@
 //     writes many requests ahead; a guest that holds replies in a buffer while
 //     it waits for input can stall the pool.
 //   - Report a failure on stderr and exit non-zero.
+//
+// # Instance modes
+//
+// A host runs a module in one of two modes. Session: one long-lived
+// instance per kid, fed request after request, for guests that keep the
+// contract above (in particular: flush replies before every read of stdin
+// that may block). A module declares that it keeps it by exporting a
+// function named [SessionMarker] (wasmpool_session, no parameters, no
+// results, never called), which every wasmpool guest SDK adds by itself, or
+// by the session key of its custom section. Batch: any other program gets a
+// fresh instance per batch of whole request frames; its stdin is the batch
+// then EOF, and its stdout up to its exit is the batch's replies, so
+// programs that read ahead or buffer their output (most WASI programs) work
+// unchanged.
 //
 // # Kid mode
 //
