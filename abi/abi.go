@@ -59,10 +59,3 @@ const TrapPrefix = "wasmpool: wasm trap: "
 // module describes itself (framing, reply framing, one reply per request,
 // grants it needs).
 const CustomSection = "wasmpool"
-
-// SessionMarker is the name of the function (no parameters, no results,
-// never called) that a module exports to declare the session contract: it
-// flushes its replies before every blocking read of stdin, so one
-// long-lived instance can serve many requests. Every guest SDK exports it.
-// A module without it runs a fresh instance per batch of requests.
-const SessionMarker = "wasmpool_session"
