@@ -131,11 +131,15 @@ func (d *batchRun) accepting(k *batchKid) bool {
 // output order can make the pool hold.
 func (d *batchRun) window() int { return max(64<<20, 4*len(d.kids)*d.cfg.BatchSize) }
 
-// feed gives batches to every kid that can take one: parts of failed
-// batches first, then new ones, and writes them.
+// feed gives batches to every kid that can take one, a round at a time
+// so that each kid has one before any has two: parts of failed batches
+// first, then new ones; and writes them.
 func (d *batchRun) feed() {
-	for _, k := range d.kids {
-		for d.accepting(k) && !d.stopped {
+	for depth := 1; depth <= pipeline && !d.stopped; depth++ {
+		for _, k := range d.kids {
+			if !d.accepting(k) || len(k.queue) >= depth || d.stopped {
+				continue
+			}
 			b := d.take(k)
 			if b == nil {
 				break
@@ -147,6 +151,8 @@ func (d *batchRun) feed() {
 			d.p.stats.PerKid[k.slot-1] += b.count
 			d.p.stats.Batches++
 		}
+	}
+	for _, k := range d.kids {
 		if k != nil && k.live() && k.unsent() {
 			k.writeBatches()
 		}
@@ -175,9 +181,15 @@ func (d *batchRun) take(k *batchKid) *batch {
 	if !ok {
 		return nil
 	}
-	d.p.stats.Requests += b.count
+	d.took(b.count)
 	d.inFlight += len(b.data)
 	return b
+}
+
+// took counts n records taken from the input.
+func (d *batchRun) took(n int) {
+	d.p.stats.Requests += n
+	d.p.progress.taken.Add(int64(n))
 }
 
 func (d *batchRun) idleKids() int {
@@ -216,6 +228,8 @@ func (d *batchRun) finish(f *finished) {
 
 func (d *batchRun) emit(f *finished) {
 	d.inFlight -= f.inBytes
+	d.p.progress.done.Add(int64(f.count))
+	d.p.progress.doneBytes.Add(int64(f.inBytes))
 	if d.stopped {
 		return
 	}
@@ -456,7 +470,7 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, st
 	case r.Flags&kidside.OutputOverflow != 0:
 		cause = fmt.Errorf("the guest wrote more than %d bytes of output for one batch", d.cfg.outputLimit())
 	case r.Status != 0:
-	case d.cfg.Mode.oneToOne():
+	case d.cfg.Mode.OneToOne():
 		if n, count := d.cfg.ReplyFraming.Whole(out, true, 0); n != len(out) || count != b.count {
 			cause = fmt.Errorf("%w: %d replies to %d requests, but this mode needs exactly one reply per request", ErrProtocol, count, b.count)
 		}

@@ -43,7 +43,7 @@ func (ri *recordInput) cut(d *batchRun, size int) (*batch, bool) {
 		}
 		// A record that cannot be framed fails alone; the batch ends
 		// before it, so that its records stay contiguous.
-		d.p.stats.Requests++
+		d.took(1)
 		d.recordFailed(i, bytes.Clone(payload), err)
 		if b.count > 0 || d.stopped {
 			break
@@ -65,9 +65,10 @@ type streamInput struct {
 	f   frames.Framing
 	max int // Config.MaxFrame
 
-	skipping  bool  // inside an oversize lines or zero frame
-	skipBytes int64 // bytes of an oversize lenpfx frame still to skip
-	done      bool  // no record will come any more
+	skipping   bool  // inside an oversize lines or zero frame
+	forceSplit bool  // the next frame is over the limit: let Split report it
+	skipBytes  int64 // bytes of an oversize lenpfx frame still to skip
+	done       bool  // no record will come any more
 }
 
 func (si *streamInput) exhausted() bool { return si.done }
@@ -95,6 +96,9 @@ func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 			return nil, false
 		}
 		n, count := si.f.Whole(data, eof, size)
+		if si.forceSplit {
+			n, count, si.forceSplit = 0, 0, false
+		}
 		if count == 0 {
 			// No whole frame within size: one larger than the batch, or an
 			// incomplete one, or one that cannot be a frame.
@@ -108,6 +112,11 @@ func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 				return nil, false
 			}
 			n, count = adv, 1
+		} else if n > si.max {
+			// Only a batch longer than the limit can hold a frame over it.
+			if n, count = si.underLimit(data[:n], count); count == 0 {
+				continue // the first frame is over the limit: Split says so next time
+			}
 		}
 		si.src.consume(n)
 		b := &batch{first: d.index, count: count, data: data[:n:n]}
@@ -115,6 +124,25 @@ func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 		return b, true
 	}
 	return nil, false
+}
+
+// underLimit returns the prefix of data's count whole frames that ends
+// before the first frame over the limit, and how many frames it holds.
+func (si *streamInput) underLimit(data []byte, count int) (n, frames int) {
+	for frames < count {
+		adv, _, err := si.f.Split(data[n:], true, si.max)
+		if err != nil || adv == 0 {
+			break
+		}
+		n += adv
+		frames++
+	}
+	if frames == 0 {
+		// Cut nothing: the loop's next look hands the oversize frame to
+		// Split, which reports it.
+		si.forceSplit = true
+	}
+	return n, frames
 }
 
 // skip returns how much of data is the rest of an oversize frame, and
@@ -138,7 +166,7 @@ func (si *streamInput) skip(data []byte) (n int, more bool) {
 func (si *streamInput) failed(d *batchRun, data []byte, err error) {
 	i := d.index
 	d.index++
-	d.p.stats.Requests++
+	d.took(1)
 	if !errors.Is(err, frames.ErrTooLarge) {
 		payload := data
 		if si.f == frames.LenPfx {
@@ -149,7 +177,7 @@ func (si *streamInput) failed(d *batchRun, data []byte, err error) {
 		d.recordFailed(i, bytes.Clone(payload), err)
 		return
 	}
-	err = fmt.Errorf("%w (MaxFrame); it is skipped", err)
+	err = fmt.Errorf("%w; it is skipped", err)
 	if _, ok := si.f.Terminator(); ok {
 		si.skipping = true
 	} else if size := leUint64(data); size > 1<<62 {

@@ -47,8 +47,8 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
 
-// oneToOne reports whether the mode matches each reply to a request.
-func (m Mode) oneToOne() bool { return m == Tagged || m == Ordered }
+// OneToOne reports whether the mode matches each reply to a request.
+func (m Mode) OneToOne() bool { return m == Tagged || m == Ordered }
 
 // inOrder reports whether the mode yields replies in input order.
 func (m Mode) inOrder() bool { return m == Ordered || m == Keep }

@@ -54,9 +54,6 @@ func newPool(t *testing.T, cfg host.Config, args ...string) *host.Pool {
 		cfg.Kids = 2
 	}
 	cfg.Args = append([]string{cfg.Framing.String()}, args...)
-	if cfg.Instances == host.AutoInstances {
-		cfg.Instances = host.SessionInstances // TODO(merge): the SDK marker makes this Auto's choice
-	}
 	if cfg.Stderr == nil {
 		cfg.Stderr = &testWriter{t: t}
 	}

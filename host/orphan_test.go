@@ -25,7 +25,7 @@ func orphanParent(spec string) {
 	cache, module, _ := strings.Cut(spec, ",")
 	// A Timeout makes kids take one request per read: each answers its
 	// first request before it starts the second.
-	p, err := host.New(context.Background(), host.Config{Module: module, CacheDir: cache, Kids: 2, Args: []string{"lines", "sleep"}, Timeout: time.Hour, Instances: host.SessionInstances})
+	p, err := host.New(context.Background(), host.Config{Module: module, CacheDir: cache, Kids: 2, Args: []string{"lines", "sleep"}, Timeout: time.Hour})
 	if err != nil {
 		panic(err)
 	}

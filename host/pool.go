@@ -8,7 +8,9 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -41,6 +43,26 @@ type Stats struct {
 	PerKid   []int // requests given to each kid slot, retries included
 }
 
+// Progress is how far the current or last run is. Pool.Progress may be
+// called from any goroutine while a run goes on.
+type Progress struct {
+	Taken int64 // records taken from the input
+	Done  int64 // records finished: replied to, or failed
+	// DoneBytes counts the input bytes of the finished records, with
+	// batch instances (0 with session instances).
+	DoneBytes int64
+}
+
+// progressCounts are the pool's live counts behind Progress.
+type progressCounts struct {
+	taken, done, doneBytes atomic.Int64
+}
+
+// Progress returns how far the current or last run is.
+func (p *Pool) Progress() Progress {
+	return Progress{Taken: p.progress.taken.Load(), Done: p.progress.done.Load(), DoneBytes: p.progress.doneBytes.Load()}
+}
+
 // Pool is a pool of kid processes running one module. Create it with New,
 // stream requests through it with Run, and release it with Close.
 type Pool struct {
@@ -48,6 +70,7 @@ type Pool struct {
 	mod compiled
 
 	instances Instances // as resolved by New
+	progress  progressCounts
 
 	mu        sync.Mutex
 	idle      []*kid      // session kids started by New for the first run
@@ -130,7 +153,7 @@ func (p *Pool) spec(slot int, instance string) kidside.Spec {
 		CacheDir:    p.cfg.CacheDir,
 		MemoryPages: p.cfg.memoryPages(),
 		Args:        append([]string{filepath.Base(p.mod.name)}, p.cfg.Args...),
-		Env:         p.cfg.Env,
+		Env:         p.guestEnv(),
 		Dirs:        dirs,
 		Framing:     p.cfg.Framing.String(),
 		Instance:    instance,
@@ -144,6 +167,14 @@ var (
 	ErrBusy   = errors.New("host: the pool is running already: runs do not overlap")
 	ErrClosed = errors.New("host: the pool is closed")
 )
+
+// guestEnv is the guest's environment: Config.Env, and the pool's
+// framings, so that an SDK guest frames as the pool does.
+func (p *Pool) guestEnv() []string {
+	return append(slices.Clip(p.cfg.Env),
+		abi.FramesEnv+"="+p.cfg.Framing.String(),
+		abi.ReplyFramesEnv+"="+p.cfg.ReplyFraming.String())
+}
 
 // Run streams requests through the kids and yields the replies.
 //
@@ -196,7 +227,8 @@ func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Rep
 // input order in the Keep and Ordered modes. A frame larger than MaxFrame
 // is skipped as it streams by and reported as a *RequestError without its
 // payload; a last frame cut short is reported with what came of it. A
-// write error on dst ends the run (it is the last error yielded).
+// write error on dst ends the run: a *WriteError is the last error
+// yielded.
 func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Seq[error] {
 	return func(yield func(error) bool) {
 		var writeErr error
@@ -208,7 +240,7 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 		}
 		write := func(b []byte) bool {
 			if _, err := dst.Write(b); err != nil {
-				writeErr = fmt.Errorf("host: writing the replies: %w", err)
+				writeErr = &WriteError{Err: err}
 				yield(writeErr)
 				return false
 			}
@@ -243,7 +275,7 @@ func frameRecords(src io.Reader, f frames.Framing, maxFrame int) iter.Seq2[[]byt
 		r.SkipTooLarge()
 		for r.Scan() {
 			if err := r.Skipped(); err != nil {
-				if !yield(nil, fmt.Errorf("%w (MaxFrame); it is skipped", err)) {
+				if !yield(nil, fmt.Errorf("%w; it is skipped", err)) {
 					return
 				}
 				continue
@@ -268,7 +300,7 @@ func (p *Pool) yieldFrames(f *finished, yield func(Reply, error) bool) bool {
 			return yield(Reply{Index: -1, Kid: f.kid}, fmt.Errorf("%w: batch output: %v", ErrProtocol, err))
 		}
 		index := -1
-		if p.cfg.Mode.oneToOne() {
+		if p.cfg.Mode.OneToOne() {
 			index = f.first + i
 		}
 		if !yield(Reply{Data: frame, Index: index, Kid: f.kid}, nil) {
@@ -293,6 +325,9 @@ func (p *Pool) begin(ctx context.Context) (context.Context, func(), error) {
 	ctx, cancel := context.WithCancel(ctx)
 	p.running = cancel
 	p.stats = Stats{PerKid: make([]int, p.cfg.Kids)}
+	p.progress.taken.Store(0)
+	p.progress.done.Store(0)
+	p.progress.doneBytes.Store(0)
 	return ctx, func() {
 		cancel()
 		p.mu.Lock()

@@ -136,11 +136,3 @@ func printInfo(w io.Writer, info host.ModuleInfo) {
 		fmt.Fprintf(w, "  - %s\n", p)
 	}
 }
-
-// plural writes a count of things: 1 page, 2 pages.
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
-}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/wasmpool/wasmpool/abi"
@@ -24,6 +23,8 @@ type runFlags struct {
 	frames        frames.Framing
 	replyFrames   frames.Framing
 	ordered       bool
+	instances     host.Instances
+	block         int64
 	maxFrame      int64
 	dirs          []host.Dir
 	env           []string
@@ -73,7 +74,28 @@ func newRunFlags() *runFlags {
 		return nil
 	}})
 	o.replyOpt = fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(&o.replyFrames)})
-	o.orderedOpt = fs.boolFlag("ordered", 0, &o.ordered)
+	o.orderedOpt = fs.boolFlag("ordered", 'k', &o.ordered)
+	fs.add(&option{long: "instance", arg: "auto|session|batch", set: func(v string) error {
+		switch v {
+		case "auto":
+			o.instances = host.AutoInstances
+		case "session":
+			o.instances = host.SessionInstances
+		case "batch":
+			o.instances = host.BatchInstances
+		default:
+			return errors.New("want auto, session or batch")
+		}
+		return nil
+	}})
+	fs.add(&option{long: "block", arg: "SIZE", set: func(v string) error {
+		n, err := parseSize(v)
+		if err == nil && (n < 1 || n > 1<<30) {
+			err = errors.New("want a size from 1 byte to 1GiB")
+		}
+		o.block = n
+		return err
+	}})
 	fs.add(&option{long: "max-frame", arg: "SIZE", set: func(v string) error {
 		n, err := parseSize(v)
 		if err == nil && (n < 1 || n > 1<<40) {
@@ -153,13 +175,14 @@ func newRunFlags() *runFlags {
 
 // plan is what run will do once flags and the module's section are read.
 type plan struct {
-	module      string
-	section     *abi.Section // nil if none or ignored
-	cfg         host.Config
-	framing     frames.Framing
-	reply       frames.Framing
-	fromSection bool // the one-reply mode came from the section
-	memory      *host.Memory
+	module       string
+	section      *abi.Section // nil if none or ignored
+	cfg          host.Config
+	framing      frames.Framing
+	reply        frames.Framing
+	fromSection  bool // the one-reply mode came from the section
+	retriesGiven bool
+	memory       *host.Memory
 }
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -196,12 +219,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	out := newOutput(stdout, p.reply)
-	rd := startReader(runCtx, ins, func() { out.flush() })
+	out := newOutput(stdout)
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
+	in := newConcat(ins, p.framing)
 
-	var requests, replies atomic.Int64
 	var progDone chan struct{}
 	stopProg := make(chan struct{})
 	// auto: a terminal shows it, unless replies go to that terminal too
@@ -214,12 +236,12 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 				total += in.size
 			}
 		}
-		pr := &progress{con: con, total: total, read: rd.bytes.Load, requests: &requests, replies: &replies, start: started}
+		pr := &progress{con: con, total: total, read: in.bytes.Load, pool: pool, start: started}
 		progDone = make(chan struct{})
 		go pr.loop(stopProg, progDone)
 	}
 
-	r := &runState{con: con, plan: p, ins: ins, starts: make([]int, len(ins)), kidFailures: map[string]int{}}
+	r := &runState{con: con, plan: p, in: in, kidFailures: map[string]int{}}
 	if o.failedPath != "" {
 		f, err := os.Create(o.failedPath)
 		if err != nil {
@@ -230,48 +252,15 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		r.deadLetters = &deadLetters{w: bufio.NewWriter(f), framing: p.framing, name: o.failedPath}
 		defer r.deadLetters.close(con)
 	}
-	for i := range r.starts {
-		r.starts[i] = -1 // not started yet
-	}
-	reqs := func(yield func([]byte) bool) {
-		idx := 0
-		for i, in := range ins {
-			r.starts[i] = idx
-			sc := newScanner(rd, p.framing, p.cfg.MaxFrame)
-			for sc.Scan() {
-				cur := idx
-				idx++
-				requests.Add(1)
-				if n := sc.TooLarge(); n > 0 {
-					r.skipped = append(r.skipped, cur)
-					r.failed = true
-					con.printf("%s: %d bytes, more than the limit of %d (--max-frame)", r.label(cur), n, p.cfg.MaxFrame)
-					continue
-				}
-				if !yield(sc.Bytes()) {
-					return
-				}
-			}
-			if err := sc.Err(); err != nil {
-				if runCtx.Err() != nil {
-					return
-				}
-				r.failed = true
-				con.printf("reading %s: %v", inputName(in.name), err)
-			}
-		}
+	if p.retriesGiven && pool.Instances() == host.SessionInstances && !p.cfg.Mode.OneToOne() {
+		con.printf("--retries has no effect here: a session guest in stream mode may have replied in part before it failed, so its requests are reported, not run again (use --ordered, or --instance batch)")
 	}
 
 	var writeErr error
-	for reply, err := range pool.Run(runCtx, reqs) {
-		if err == nil {
-			if werr := out.write(reply.Data); werr != nil {
-				writeErr = werr
-				break
-			}
-			replies.Add(1)
-			r.idleFailures = 0
-			continue
+	for err := range pool.Filter(runCtx, out, in) {
+		if we := (*host.WriteError)(nil); errors.As(err, &we) {
+			writeErr = we.Err
+			break
 		}
 		r.report(ctx, err)
 		if r.stop {
@@ -295,10 +284,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			con.printf("%d more kids failed like this: %s", n-1, desc)
 		}
 	}
+	s := pool.Stats()
 	code := exitOK
 	switch {
 	case ctx.Err() != nil:
-		code = interrupted(ctx, con, fmt.Sprintf("after %d requests and %d replies", requests.Load(), replies.Load()))
+		code = interrupted(ctx, con, fmt.Sprintf("after %s and %s", plural(s.Requests, "request"), plural(s.Replies, "reply")))
 	case writeErr != nil:
 		con.printf("writing replies: %v", writeErr)
 		code = exitFailed
@@ -308,12 +298,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		code = exitFailed
 	}
 	if o.stats {
-		s := pool.Stats()
 		wall := time.Since(began)
-		con.printf("stats: %d requests, %d replies, %d failed, %d kid restarts, %d kids, %s wall (start-up %s), %.0f requests/s",
-			requests.Load(), s.Replies, s.Errors+len(r.skipped), s.Restarts, len(s.PerKid),
+		con.printf("stats: %s, %s, %d failed, %d kid restarts, %s (%s instances, %s), %s wall (start-up %s), %.0f requests/s",
+			plural(s.Requests, "request"), plural(s.Replies, "reply"), s.Errors, s.Restarts, plural(len(s.PerKid), "kid"), pool.Instances(), plural(s.Batches, "batch"),
 			wall.Round(time.Millisecond), started.Sub(began).Round(time.Millisecond),
-			float64(requests.Load())/max(time.Since(started).Seconds(), 1e-6))
+			float64(s.Requests)/max(time.Since(started).Seconds(), 1e-6))
 		var per strings.Builder
 		for i, n := range s.PerKid {
 			fmt.Fprintf(&per, " %d:%d", i+1, n)
@@ -327,9 +316,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 type runState struct {
 	con         *console
 	plan        *plan
-	ins         []input
-	starts      []int // index of each input's first request, -1 before it is read
-	skipped     []int // indices of requests never given to the pool
+	in          *concat
 	failed      bool
 	setupFailed bool
 	kidFailures map[string]int // by description without the kid's number
@@ -371,31 +358,13 @@ func (d *deadLetters) close(con *console) {
 	}
 }
 
-// index maps the pool's request index to the input's: requests that were
-// too large never reached the pool.
-func (r *runState) index(i int) int {
-	for _, s := range r.skipped {
-		if s > i {
-			break
-		}
-		i++
-	}
-	return i
-}
-
 // label names request i (from 0) for people: "request 7", counting from 1
 // so that with lines framing it is the line number, with the input file
 // when there are several.
 func (r *runState) label(i int) string {
 	s := fmt.Sprintf("request %d", i+1)
-	if len(r.ins) > 1 {
-		f := 0
-		for j, start := range r.starts {
-			if start >= 0 && start <= i {
-				f = j
-			}
-		}
-		s += fmt.Sprintf(" (%s #%d)", inputName(r.ins[f].name), i-r.starts[f]+1)
+	if name, n, ok := r.in.where(i); ok {
+		s += fmt.Sprintf(" (%s #%d)", name, n)
 	}
 	return s
 }
@@ -417,8 +386,10 @@ func (r *runState) report(ctx context.Context, err error) {
 	switch {
 	case errors.As(err, &re):
 		r.failed = true
-		r.deadLetters.add(r.con, re.Request)
-		r.con.printf("%s: %s", r.label(r.index(re.Index)), r.cause(re.Err))
+		if re.Request != nil {
+			r.deadLetters.add(r.con, re.Request)
+		}
+		r.con.printf("%s: %s", r.label(re.Index), r.cause(re.Err))
 	case errors.Is(err, host.ErrKidsFailing):
 		r.failed = true
 		msg := "giving up: the kids keep failing"
@@ -460,6 +431,8 @@ func (r *runState) report(ctx context.Context, err error) {
 func (r *runState) cause(err error) string {
 	var ke *host.KidError
 	switch {
+	case errors.Is(err, frames.ErrTooLarge):
+		return fmt.Sprintf("larger than the limit of %d bytes (--max-frame), skipped", r.plan.cfg.MaxFrame)
 	case errors.Is(err, host.ErrTimeout):
 		return fmt.Sprintf("timed out: it ran longer than --timeout %v", r.plan.cfg.Timeout)
 	case errors.Is(err, host.ErrKidsFailing):
@@ -623,6 +596,9 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 	if n := p.reply.Size(); n > 0 && int64(n) > o.maxFrame {
 		return nil, o.fs.errorf("fixed:%d replies are larger than --max-frame %d", n, o.maxFrame)
 	}
+	// --ordered keeps input order: one reply per request for a guest that
+	// declares it (or that runs in a session, where nothing else can be
+	// told apart); any number per request, by batch, for any other.
 	mode := host.Stream
 	if sec.OneToOne {
 		mode, p.fromSection = host.Ordered, true
@@ -631,7 +607,10 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 		p.fromSection = false
 		mode = host.Stream
 		if o.ordered {
-			mode = host.Ordered
+			mode = host.Keep
+			if sec.OneToOne || o.instances == host.SessionInstances {
+				mode = host.Ordered
+			}
 		}
 	}
 	if o.mem > 0 && p.memory != nil {
@@ -643,6 +622,7 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 		return nil, err
 	}
 	retries := 0
+	p.retriesGiven = o.fs.seen[o.retryOpt]
 	if o.fs.seen[o.retryOpt] {
 		retries = o.retries
 		if retries == 0 {
@@ -656,6 +636,8 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 		Framing:      p.framing,
 		ReplyFraming: &reply,
 		Mode:         mode,
+		Instances:    o.instances,
+		BatchSize:    int(o.block),
 		Args:         guestArgs,
 		Env:          o.env,
 		Dirs:         o.dirs,
