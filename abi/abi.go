@@ -16,6 +16,11 @@ const (
 	FramingFixed  = "fixed" // written "fixed:N"
 )
 
+// MaxFixed is the largest record size N of a fixed:N framing: 1 GiB. A
+// record must fit in memory on both sides of a pipe; a larger N is a
+// typo, not a record.
+const MaxFixed = 1 << 30
+
 // LenPfxHeader is the size of a lenpfx length header: an unsigned 64-bit
 // little-endian integer.
 const LenPfxHeader = 8

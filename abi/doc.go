@@ -19,10 +19,13 @@
 //	          at EOF is still a frame (as line tools do)
 //	zero      the same with the NUL byte as terminator (find -print0, xargs -0)
 //	lenpfx    an 8-byte little-endian unsigned length, then that many bytes
-//	fixed:N   records of exactly N bytes, N ≥ 1; a short last record is an error
+//	fixed:N   records of exactly N bytes, 1 ≤ N ≤ 2³⁰ ([MaxFixed], 1 GiB),
+//	          N in decimal without sign or leading zero (fixed:8, not
+//	          fixed:08 or fixed:+8); a short last record is an error
 //
-// Payloads of lines and zero frames cannot contain their terminator. The
-// reply framing may differ from the request framing.
+// No other spelling names a framing, wherever it is written. Payloads of
+// lines and zero frames cannot contain their terminator. The reply framing
+// may differ from the request framing.
 //
 // # Guest obligations
 //
