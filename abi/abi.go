@@ -49,5 +49,15 @@ const TrapPrefix = "wasmpool: wasm trap: "
 
 // CustomSection is the name of the optional custom section in which a
 // module describes itself (framing, reply framing, one reply per request,
-// grants it needs).
+// the session contract, grants it needs); the format is specified in the
+// package doc.
 const CustomSection = "wasmpool"
+
+// SectionVersion is the version of the custom section format specified in
+// the package doc.
+const SectionVersion = 2
+
+// SessionExport is the name of the function a module exports to declare
+// that it keeps the session contract (see "Instance modes" in the package
+// doc). The guest SDKs export it; it is never called.
+const SessionExport = "wasmpool_session"

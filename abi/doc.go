@@ -38,6 +38,19 @@
 //     it waits for input can stall the pool.
 //   - Report a failure on stderr and exit non-zero.
 //
+// # Instance modes
+//
+// A guest that keeps the session contract — it flushes its replies before
+// every blocking read of stdin, as the SDKs do — may serve many requests
+// from one instance. It declares so by exporting a function named
+// [SessionExport] ("wasmpool_session"; never called, every SDK exports it
+// by itself) or with the session declaration of its wasmpool section.
+// A host gives a module that declares the session contract one long-lived
+// instance per kid; any other module gets a fresh instance per batch of
+// whole frames: its stdin is the batch, then EOF, and its stdout the
+// batch's replies, so an ordinary WASI program that reads ahead or buffers
+// its output works too.
+//
 // # Kid mode
 //
 // A process is a kid when the environment variable [KidEnv] is set; its value
@@ -53,13 +66,79 @@
 // codes below for failures of the kid itself. They sit in the range that
 // shells reserve for their own failures, so guests rarely collide with them.
 //
-// # Self-description
+// # Self-description: the wasmpool section
 //
-// A module may describe itself in a custom section named [CustomSection]:
-// its framings, whether it replies once per request, and the directories
-// and environment variables it needs. Hosts use the declarations as
-// defaults and never as grants; the format, and how to emit it from Go, C
-// and Rust, is specified on [Section] (section.go).
+// A module may describe itself to the host in a custom section named
+// "wasmpool" ([CustomSection]): the framings it reads and writes, whether
+// it replies exactly once per request, whether it keeps the session
+// contract, and what it needs granted. A host that finds the section uses
+// it wherever the user said nothing else, so a described filter runs
+// without flags (`wasmpool run filter.wasm`). Package
+// github.com/wasmpool/wasmpool/host/inspect reads and writes it (its
+// Section type, ParseSection, ModuleSection and SetModuleSection).
+//
+// The section's content is UTF-8 text, one declaration per line:
+//
+//	# linelen: replies with the length of each line
+//	version 1
+//	framing lines
+//	reply-framing lines
+//	one-to-one
+//	dir /dict ro
+//	dir /scratch rw optional
+//	env LANG optional
+//
+// Lines end at '\n' or at a NUL byte, and a '\r' before the end is dropped,
+// so a C string's terminator and the concatenation of several sections by a
+// linker do no harm. Fields are separated by spaces or tabs. Empty lines and
+// lines whose first field starts with '#' are ignored. The declarations:
+//
+//	version N           the format version, a decimal N ≥ 1; 1 when absent.
+//	framing F           the request framing, a framing name as above.
+//	reply-framing F     the reply framing; when absent, the same as framing.
+//	one-to-one          exactly one reply per request, in request order: the
+//	                    host may match replies to requests (ordered output).
+//	session             (version 2) the guest keeps the session contract (it
+//	                    flushes its replies before every blocking read of
+//	                    stdin, as the SDKs do), so a long-lived instance may
+//	                    serve many requests (see Instance modes).
+//	dir PATH [ro|rw] [optional]
+//	                    the guest opens files under the absolute, clean guest
+//	                    PATH (no spaces); ro (the default) if it only reads
+//	                    them, rw if it writes. The user must grant a host
+//	                    directory there unless the line says optional.
+//	env NAME [optional] the guest reads the environment variable NAME
+//	                    (letters, digits, '_', not starting with a digit);
+//	                    the user must pass it unless the line says optional.
+//
+// A declaration may be repeated with the same value (as when a linker
+// merges two copies), never with another. A declaration the reader does not
+// know is an error when the section's version is one it knows (a typo
+// caught early); in a section of a later version it is ignored, so later
+// versions may only add declarations, and a writer states the lowest
+// version that has every declaration it writes (version 1 unless it writes
+// session), so that older hosts read what they know of it. Declarations
+// are never grants: a host grants only what its user asks for, and reports
+// a required need that was not granted before it starts any kid.
+//
+// The canonical text is what inspect's Section.MarshalText writes, so tools
+// can generate and compare it. A module may hold more than one "wasmpool"
+// custom section; they are read as one text, in module order, a line end
+// between each.
+//
+// Writing the section: Go's wasm linker cannot emit custom sections; add
+// one to a built module with `wasmpool describe`, or with inspect's
+// SetModuleSection. In C (clang, wasm-ld), a top-level asm statement emits
+// one; it survives -Wl,--strip-all:
+//
+//	__asm__(".section .custom_section.wasmpool,\"\",@\n"
+//	        ".ascii \"framing lines\\none-to-one\\n\"\n");
+//
+// Rust emits one for a static with a link_section attribute:
+//
+//	#[used]
+//	#[link_section = "wasmpool"]
+//	static WASMPOOL: [u8; 25] = *b"framing lines\none-to-one\n";
 //
 // # Limits
 //

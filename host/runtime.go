@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +14,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 // newRuntime returns the wazero runtime that parent and kids share the
@@ -38,9 +39,6 @@ func newRuntime(ctx context.Context, cacheDir string, memoryPages uint32) (wazer
 	}
 	return rt, nil
 }
-
-// wasmMagic starts every binary wasm module.
-var wasmMagic = []byte("\x00asm")
 
 // compiled is what the parent learns from compiling the module.
 type compiled struct {
@@ -67,8 +65,8 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 	} else if name == "" {
 		name = "module"
 	}
-	if !bytes.HasPrefix(code, wasmMagic) {
-		return compiled{}, fmt.Errorf("%w: %s is not a WebAssembly module (no \\0asm header)", ErrModule, name)
+	if err := inspect.CheckHeader(name, code); err != nil {
+		return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 	}
 	sum := sha256.Sum256(code)
 	stamp := checkedStamp(c.CacheDir, sum, c.memoryPages())

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 // runFlags are the flags of `wasmpool run`.
@@ -154,12 +154,12 @@ func newRunFlags() *runFlags {
 // plan is what run will do once flags and the module's section are read.
 type plan struct {
 	module      string
-	section     *abi.Section // nil if none or ignored
+	section     *inspect.Section // nil if none or ignored
 	cfg         host.Config
 	framing     frames.Framing
 	reply       frames.Framing
 	fromSection bool // the one-reply mode came from the section
-	memory      *host.Memory
+	memory      *inspect.Memory
 }
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -566,35 +566,35 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 	// A quick look at the module's interface, without compiling it: what
 	// would stop it from running as a kid is said here, in words, before
 	// the pool compiles it or kids die of it.
-	info, err := host.InspectInterface(context.Background(), p.module, code)
+	info, err := inspect.InspectInterface(context.Background(), p.module, code)
 	if err != nil {
-		return nil, &usageError{setupError(err)}
+		return nil, &usageError{err.Error()}
 	}
 	for _, problem := range info.Problems {
-		switch {
-		case strings.HasPrefix(problem, "its wasmpool section"):
+		switch problem.Kind {
+		case inspect.BadSection:
 			// said below, unless --ignore-section
-		case strings.HasPrefix(problem, "malformed"):
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem)}
+		case inspect.Malformed:
+			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem.Text)}
 		default:
-			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem)}
+			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem.Text)}
 		}
 	}
 	p.memory = info.Memory
 	if !o.ignoreSection {
-		content, found, err := abi.ModuleSection(code)
+		content, found, err := inspect.ModuleSection(code)
 		if err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
+			return nil, &usageError{fmt.Sprintf("%s: %v", p.module, err)}
 		}
 		if found {
-			s, err := abi.ParseSection(content)
+			s, err := inspect.ParseSection(content)
 			if err != nil {
-				return nil, &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
+				return nil, &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(err.Error(), "inspect: "))}
 			}
 			p.section = &s
 		}
 	}
-	var sec abi.Section
+	var sec inspect.Section
 	if p.section != nil {
 		sec = *p.section
 	}
@@ -674,7 +674,7 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 
 // checkGrants refuses to start a guest without a directory or variable
 // its wasmpool section says it needs.
-func (p *plan) checkGrants(sec abi.Section, o *runFlags) error {
+func (p *plan) checkGrants(sec inspect.Section, o *runFlags) error {
 	for _, need := range sec.Dirs {
 		var grant *host.Dir
 		for i := range o.dirs {
@@ -715,26 +715,8 @@ func readModule(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &usageError{pathError(err)}
 	}
-	if err := checkHeader(path, code); err != nil {
-		return nil, err
+	if err := inspect.CheckHeader(path, code); err != nil {
+		return nil, &usageError{err.Error()}
 	}
 	return code, nil
-}
-
-func checkHeader(path string, code []byte) error {
-	switch {
-	case len(code) < 4 || string(code[:4]) != "\x00asm":
-		what := "it does not start with \\0asm"
-		if strings.HasSuffix(path, ".wat") {
-			what += "; a .wat text module must be assembled first, e.g. with wat2wasm"
-		}
-		return &usageError{fmt.Sprintf("%s is not a WebAssembly module (%s)", path, what)}
-	case len(code) < 8:
-		return &usageError{fmt.Sprintf("%s is not a WebAssembly module: it ends after %d bytes", path, len(code))}
-	case code[4] == 1 && code[5] == 0 && code[6] == 0 && code[7] == 0:
-		return nil
-	case code[6] == 1 && code[7] == 0:
-		return &usageError{fmt.Sprintf("%s is a WebAssembly component (WASI preview 2), not a core module: wasmpool runs WASI preview 1 core modules", path)}
-	}
-	return &usageError{fmt.Sprintf("%s: unknown WebAssembly binary version %x", filepath.Base(path), code[4:8])}
 }
