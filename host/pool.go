@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 // Reply is one reply frame.
@@ -39,8 +40,9 @@ type Stats struct {
 // Pool is a pool of kid processes running one module. Create it with New,
 // stream requests through it with Run, and release it with Close.
 type Pool struct {
-	cfg Config
-	mod compiled
+	cfg     Config
+	mod     compiled
+	section *inspect.Section // applied by New, nil if none
 
 	mu      sync.Mutex
 	idle    []*kid // kids started by New for the first run
@@ -49,15 +51,19 @@ type Pool struct {
 	stats   Stats
 }
 
-// New compiles the module (once: kids load it from the cache) and starts
-// the kids. Errors wrap ErrConfig or ErrModule, or say which kid could not
-// start.
+// New applies the module's wasmpool section (see Config.WithSection),
+// compiles the module (once: kids load it from the cache) and starts the
+// kids. Errors wrap ErrConfig or ErrModule (a *GrantError, a
+// *ConflictError among them), or say which kid could not start.
 func New(ctx context.Context, cfg Config) (*Pool, error) {
-	cfg, err := cfg.normalize()
+	cfg, section, err := cfg.WithSection()
+	if err == nil {
+		cfg, err = cfg.normalize()
+	}
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg}
+	p := &Pool{cfg: cfg, section: section}
 	if len(cfg.Command) == 0 {
 		if p.mod, err = compile(ctx, cfg); err != nil {
 			return nil, err

@@ -665,6 +665,8 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 		Timeout:      o.timeout,
 		MaxRequests:  o.maxRequests,
 		Retries:      retries,
+		// host.New applies the section too, unless told to ignore it
+		IgnoreSection: o.ignoreSection,
 	}
 	if p.cfg.Kids == 0 {
 		p.cfg.Kids = runtime.NumCPU()
