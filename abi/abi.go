@@ -31,6 +31,11 @@ const (
 // guest SDK adds it to the modules built with it.
 const SessionMarker = "wasmpool_session"
 
+// MaxFixed is the largest record size N of a fixed:N framing: 1 GiB. A
+// record must fit in memory on both sides of a pipe; a larger N is a
+// typo, not a record.
+const MaxFixed = 1 << 30
+
 // LenPfxHeader is the size of a lenpfx length header: an unsigned 64-bit
 // little-endian integer.
 const LenPfxHeader = 8
@@ -57,5 +62,11 @@ const TrapPrefix = "wasmpool: wasm trap: "
 
 // CustomSection is the name of the optional custom section in which a
 // module describes itself (framing, reply framing, one reply per request,
-// grants it needs).
+// the session contract, grants it needs); the format is specified in the
+// package doc.
 const CustomSection = "wasmpool"
+
+// SectionVersion is the version of the custom section format specified in
+// the package doc.
+const SectionVersion = 2
+

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,9 +19,13 @@ import (
 type Mode uint8
 
 const (
+	// Auto, the zero value: the mode the module's wasmpool section
+	// declares, Ordered for one-to-one, else Stream (see
+	// Config.WithSection). A pool's Config never holds Auto.
+	Auto Mode = iota
 	// Stream: 0, 1 or many replies per request, yielded as they arrive.
 	// Reply.Index is -1.
-	Stream Mode = iota
+	Stream
 	// Tagged: exactly one reply per request, yielded as they arrive, each
 	// with the index of its request.
 	Tagged
@@ -35,6 +40,8 @@ const (
 
 func (m Mode) String() string {
 	switch m {
+	case Auto:
+		return "auto"
 	case Stream:
 		return "stream"
 	case Tagged:
@@ -114,12 +121,16 @@ type Config struct {
 	// Kids is the number of kid processes; 0 means one per CPU.
 	Kids int
 
-	// Framing cuts requests; the zero value is frames.Lines. ReplyFraming
-	// cuts replies; nil means the same as Framing.
+	// Framing cuts requests; the zero value is the framing the module's
+	// wasmpool section declares, else frames.Lines. ReplyFraming cuts
+	// replies; nil means the section's reply framing, else the same as
+	// Framing. A framing set here that the section contradicts is an error
+	// (see WithSection).
 	Framing      frames.Framing
 	ReplyFraming *frames.Framing
 
-	// Mode relates replies to requests; the zero value is Stream.
+	// Mode relates replies to requests; the zero value, Auto, is the mode
+	// the module's section declares (Ordered for one-to-one), else Stream.
 	Mode Mode
 
 	// Instances says whether kids run one instance of the module for all
@@ -132,6 +143,10 @@ type Config struct {
 	// and the last ones are shared out among idle kids. A frame larger
 	// than BatchSize is a batch of its own.
 	BatchSize int
+
+	// IgnoreSection: do not read the module's wasmpool section; nothing is
+	// taken from it and nothing checked against it.
+	IgnoreSection bool
 
 	// Window bounds, in Ordered mode, how far the newest request sent may
 	// run ahead of the oldest reply not yet yielded, and so the memory the
@@ -225,6 +240,9 @@ func (c Config) normalize() (Config, error) {
 	} else if err := c.ReplyFraming.Validate(); err != nil {
 		return bad("ReplyFraming", "%v", err)
 	}
+	if c.Mode == Auto {
+		c.Mode = Stream // WithSection resolves it; a Config that skipped it has no section
+	}
 	if c.Mode > Keep {
 		return bad("Mode", "unknown mode %d", c.Mode)
 	}
@@ -248,6 +266,7 @@ func (c Config) normalize() (Config, error) {
 			return bad("Env", "%q is not KEY=VALUE", kv)
 		}
 	}
+	c.Dirs = slices.Clone(c.Dirs) // filled in below: never write into the caller's slice
 	for i, d := range c.Dirs {
 		if d.Host == "" {
 			return bad(fmt.Sprintf("Dirs[%d].Host", i), "empty")

@@ -20,7 +20,16 @@
 // pipes, writes batches of request frames to whichever kid can take them and
 // reads whatever replies are ready, cut with package frames.
 //
-// Three modes say how replies relate to requests (Config.Mode):
+// A module may describe itself in a wasmpool custom section (see package
+// abi): New takes its framings and one-reply mode where the Config says
+// nothing, and refuses to start without the directories and variables it
+// declares it needs (a *GrantError); Config.WithSection says what New will
+// run with, and Config.IgnoreSection skips it all. Package host/inspect
+// reads modules and their sections.
+//
+// Three modes say how replies relate to requests (Config.Mode; Auto, the
+// zero value, is Ordered for a module that declares one-to-one, else
+// Stream):
 //   - Stream: a guest may reply 0, 1 or many frames per request; replies come
 //     in arrival order.
 //   - Tagged: exactly one reply per request, in arrival order, each with the

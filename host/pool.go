@@ -16,6 +16,7 @@ import (
 
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host/inspect"
 	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
@@ -66,8 +67,9 @@ func (p *Pool) Progress() Progress {
 // Pool is a pool of kid processes running one module. Create it with New,
 // stream requests through it with Run, and release it with Close.
 type Pool struct {
-	cfg Config
-	mod compiled
+	cfg     Config
+	mod     compiled
+	section *inspect.Section // applied by New, nil if none
 
 	instances Instances // as resolved by New
 	progress  progressCounts
@@ -80,21 +82,25 @@ type Pool struct {
 	stats     Stats
 }
 
-// New compiles the module (once: kids load it from the cache) and starts
-// the kids. Errors wrap ErrConfig or ErrModule, or say which kid could not
-// start.
+// New applies the module's wasmpool section (see Config.WithSection),
+// compiles the module (once: kids load it from the cache) and starts the
+// kids. Errors wrap ErrConfig or ErrModule (a *GrantError, a
+// *ConflictError among them), or say which kid could not start.
 func New(ctx context.Context, cfg Config) (*Pool, error) {
-	cfg, err := cfg.normalize()
+	cfg, section, err := cfg.WithSection()
+	if err == nil {
+		cfg, err = cfg.normalize()
+	}
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg}
+	p := &Pool{cfg: cfg, section: section}
 	if len(cfg.Command) == 0 {
 		if p.mod, err = compile(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
-	if p.instances, err = cfg.resolveInstances(p.mod.session); err != nil {
+	if p.instances, err = cfg.resolveInstances(p.mod.session || section != nil && section.Session); err != nil {
 		return nil, err
 	}
 	for slot := 1; slot <= cfg.Kids; slot++ {
@@ -116,6 +122,10 @@ func New(ctx context.Context, cfg Config) (*Pool, error) {
 	}
 	return p, nil
 }
+
+// Config returns the pool's configuration as New resolved it: defaults
+// filled in, and what the module's wasmpool section declares applied.
+func (p *Pool) Config() Config { return p.cfg }
 
 // Instances says how the pool's kids run the module, as New resolved
 // Config.Instances.

@@ -17,11 +17,9 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host/inspect"
 	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
-
-// wasmMagic starts every binary wasm module.
-var wasmMagic = []byte("\x00asm")
 
 // compiled is what the parent learns from compiling the module.
 type compiled struct {
@@ -49,8 +47,8 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 	} else if name == "" {
 		name = "module"
 	}
-	if !bytes.HasPrefix(code, wasmMagic) {
-		return compiled{}, fmt.Errorf("%w: %s is not a WebAssembly module (no \\0asm header)", ErrModule, name)
+	if err := inspect.CheckHeader(name, code); err != nil {
+		return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 	}
 	sum := sha256.Sum256(code)
 	stamp := checkedStamp(c.CacheDir, sum, c.memoryPages())

@@ -162,6 +162,9 @@ Flags:
   -0, --null             the same as --frames zero
   --reply-frames FRAMING the reply framing, when it differs
   --one-to-one           the guest replies exactly once per request, in order
+  --session              the guest flushes its replies before every blocking
+                         read, so one instance may serve many requests (the
+                         guest SDKs say so by themselves)
   --needs-dir PATH[:ro|:rw][:optional]
                          the guest uses a directory at the guest path PATH,
                          read-only (the default) or read-write. Repeatable

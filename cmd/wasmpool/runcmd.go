@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 // runFlags are the flags of `wasmpool run`.
@@ -176,13 +176,13 @@ func newRunFlags() *runFlags {
 // plan is what run will do once flags and the module's section are read.
 type plan struct {
 	module       string
-	section      *abi.Section // nil if none or ignored
+	section      *inspect.Section // nil if none or ignored
 	cfg          host.Config
 	framing      frames.Framing
 	reply        frames.Framing
 	fromSection  bool // the one-reply mode came from the section
 	retriesGiven bool
-	memory       *host.Memory
+	memory       *inspect.Memory
 }
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -519,7 +519,9 @@ func interrupted(ctx context.Context, con *console, when string) int {
 	return code
 }
 
-// plan reads the flags, the module and its section.
+// plan reads the flags and the module, and has the library apply the
+// module's section to the flags' Config: what is left here is mapping
+// flags to host.Config and words for the library's typed errors.
 func (o *runFlags) plan(args []string) (*plan, error) {
 	pos, guestArgs, err := o.fs.parse(args)
 	if err != nil {
@@ -539,88 +541,22 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 	// A quick look at the module's interface, without compiling it: what
 	// would stop it from running as a kid is said here, in words, before
 	// the pool compiles it or kids die of it.
-	info, err := host.InspectInterface(context.Background(), p.module, code)
+	info, err := inspect.InspectInterface(context.Background(), p.module, code)
 	if err != nil {
-		return nil, &usageError{setupError(err)}
+		return nil, &usageError{err.Error()}
 	}
 	for _, problem := range info.Problems {
-		switch {
-		case strings.HasPrefix(problem, "its wasmpool section"):
-			// said below, unless --ignore-section
-		case strings.HasPrefix(problem, "malformed"):
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem)}
+		switch problem.Kind {
+		case inspect.BadSection:
+			// said by WithSection below, unless --ignore-section
+		case inspect.Malformed:
+			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem.Text)}
 		default:
-			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem)}
+			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem.Text)}
 		}
 	}
 	p.memory = info.Memory
-	if !o.ignoreSection {
-		content, found, err := abi.ModuleSection(code)
-		if err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
-		}
-		if found {
-			s, err := abi.ParseSection(content)
-			if err != nil {
-				return nil, &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
-			}
-			p.section = &s
-		}
-	}
-	var sec abi.Section
-	if p.section != nil {
-		sec = *p.section
-	}
 
-	p.framing = frames.Lines
-	if sec.Framing != "" {
-		if p.framing, err = frames.Parse(sec.Framing); err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", p.module, err)}
-		}
-	}
-	if o.fs.seen[o.framesOpt] {
-		p.framing = o.frames
-	}
-	p.reply = p.framing
-	if sec.ReplyFraming != "" {
-		if p.reply, err = frames.Parse(sec.ReplyFraming); err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", p.module, err)}
-		}
-	}
-	if o.fs.seen[o.replyOpt] {
-		p.reply = o.replyFrames
-	}
-	if n := p.framing.Size(); n > 0 && int64(n) > o.maxFrame {
-		return nil, o.fs.errorf("fixed:%d records are larger than --max-frame %d", n, o.maxFrame)
-	}
-	if n := p.reply.Size(); n > 0 && int64(n) > o.maxFrame {
-		return nil, o.fs.errorf("fixed:%d replies are larger than --max-frame %d", n, o.maxFrame)
-	}
-	// --ordered keeps input order: one reply per request for a guest that
-	// declares it (or that runs in a session, where nothing else can be
-	// told apart); any number per request, by batch, for any other.
-	mode := host.Stream
-	if sec.OneToOne {
-		mode, p.fromSection = host.Ordered, true
-	}
-	if o.fs.seen[o.orderedOpt] {
-		p.fromSection = false
-		mode = host.Stream
-		if o.ordered {
-			mode = host.Keep
-			if sec.OneToOne || o.instances == host.SessionInstances {
-				mode = host.Ordered
-			}
-		}
-	}
-	if o.mem > 0 && p.memory != nil {
-		if err := memoryHint(host.ErrModule, &plan{module: p.module, memory: p.memory, cfg: host.Config{MemoryLimit: o.mem}}); err != host.ErrModule {
-			return nil, &usageError{err.Error()}
-		}
-	}
-	if err := p.checkGrants(sec, o); err != nil {
-		return nil, err
-	}
 	retries := 0
 	p.retriesGiven = o.fs.seen[o.retryOpt]
 	if o.fs.seen[o.retryOpt] {
@@ -629,65 +565,102 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 			retries = -1
 		}
 	}
-	reply := p.reply
-	p.cfg = host.Config{
-		Module:       p.module,
-		Kids:         o.jobs,
-		Framing:      p.framing,
-		ReplyFraming: &reply,
-		Mode:         mode,
-		Instances:    o.instances,
-		BatchSize:    int(o.block),
-		Args:         guestArgs,
-		Env:          o.env,
-		Dirs:         o.dirs,
-		CacheDir:     o.cacheDir,
-		MaxFrame:     int(o.maxFrame),
-		MemoryLimit:  o.mem,
-		Timeout:      o.timeout,
-		MaxRequests:  o.maxRequests,
-		Retries:      retries,
+	cfg := host.Config{
+		Module:        p.module,
+		Kids:          o.jobs,
+		Args:          guestArgs,
+		Env:           o.env,
+		Dirs:          o.dirs,
+		CacheDir:      o.cacheDir,
+		MaxFrame:      int(o.maxFrame),
+		MemoryLimit:   o.mem,
+		Timeout:       o.timeout,
+		MaxRequests:   o.maxRequests,
+		Retries:       retries,
+		IgnoreSection: o.ignoreSection,
+		Instances:     o.instances,
+		BatchSize:     int(o.block),
 	}
-	if p.cfg.Kids == 0 {
-		p.cfg.Kids = runtime.NumCPU()
+	if o.fs.seen[o.framesOpt] {
+		cfg.Framing = o.frames
+	}
+	if o.fs.seen[o.replyOpt] {
+		reply := o.replyFrames
+		cfg.ReplyFraming = &reply
+	}
+	if cfg.Kids == 0 {
+		cfg.Kids = runtime.NumCPU()
+	}
+	resolved, section, err := cfg.WithSection()
+	if err == nil && o.fs.seen[o.framesOpt] && resolved.Framing != o.frames {
+		// --frames lines is Config's zero value, which takes the section's
+		// framing: the library cannot tell it was asked for.
+		err = &host.ConflictError{Module: p.module, Field: "Framing", Config: o.frames, Section: resolved.Framing}
+	}
+	if err != nil {
+		return nil, p.checkGrants(err)
+	}
+	// --ordered keeps input order: one reply per request for a guest that
+	// declares it (or that runs in a session, where nothing else can be
+	// told apart); any number per request, by batch, for any other.
+	if o.fs.seen[o.orderedOpt] {
+		resolved.Mode = host.Stream
+		if o.ordered {
+			resolved.Mode = host.Keep
+			if section != nil && section.OneToOne || o.instances == host.SessionInstances {
+				resolved.Mode = host.Ordered
+			}
+		}
+	}
+	p.cfg, p.section = resolved, section
+	p.framing, p.reply = resolved.Framing, resolved.Framing
+	if resolved.ReplyFraming != nil {
+		p.reply = *resolved.ReplyFraming
+	}
+	p.fromSection = section != nil && section.OneToOne && !o.fs.seen[o.orderedOpt]
+
+	if n := p.framing.Size(); n > 0 && int64(n) > o.maxFrame {
+		return nil, o.fs.errorf("fixed:%d records are larger than --max-frame %d", n, o.maxFrame)
+	}
+	if n := p.reply.Size(); n > 0 && int64(n) > o.maxFrame {
+		return nil, o.fs.errorf("fixed:%d replies are larger than --max-frame %d", n, o.maxFrame)
+	}
+	if o.mem > 0 && p.memory != nil {
+		if err := memoryHint(host.ErrModule, &plan{module: p.module, memory: p.memory, cfg: host.Config{MemoryLimit: o.mem}}); err != host.ErrModule {
+			return nil, &usageError{err.Error()}
+		}
 	}
 	return p, nil
 }
 
-// checkGrants refuses to start a guest without a directory or variable
-// its wasmpool section says it needs.
-func (p *plan) checkGrants(sec abi.Section, o *runFlags) error {
-	for _, need := range sec.Dirs {
-		var grant *host.Dir
-		for i := range o.dirs {
-			d := &o.dirs[i]
-			if d.Guest == need.Path || d.Guest == "/" || strings.HasPrefix(need.Path, d.Guest+"/") {
-				grant = d
-			}
+// checkGrants words, in flags, the library's refusal to start a module
+// against its wasmpool section: a need not granted, a framing flag that
+// contradicts it, or a section that breaks the format.
+func (p *plan) checkGrants(err error) error {
+	var ge *host.GrantError
+	var ce *host.ConflictError
+	var se *inspect.SectionError
+	switch {
+	case errors.As(err, &ge) && ge.Env != nil:
+		return &usageError{fmt.Sprintf("%s needs the environment variable %s (its wasmpool section says so): pass --env %s=VALUE, or --env %s to pass yours", p.module, ge.Env.Name, ge.Env.Name, ge.Env.Name)}
+	case errors.As(err, &ge) && ge.ReadOnly != "":
+		return &usageError{fmt.Sprintf("%s writes under %s (its wasmpool section says so), but --dir grants %s read-only: drop the :ro", p.module, ge.Dir.Path, ge.ReadOnly)}
+	case errors.As(err, &ge):
+		ro := ":ro"
+		if ge.Dir.Write {
+			ro = ""
 		}
-		switch {
-		case grant == nil && !need.Optional:
-			ro := ":ro"
-			if need.Write {
-				ro = ""
-			}
-			return &usageError{fmt.Sprintf("%s needs a directory at %s (its wasmpool section says so): grant one with --dir HOSTDIR:%s%s", p.module, need.Path, need.Path, ro)}
-		case grant != nil && need.Write && grant.ReadOnly:
-			return &usageError{fmt.Sprintf("%s writes under %s (its wasmpool section says so), but --dir grants %s read-only: drop the :ro", p.module, need.Path, grant.Guest)}
+		return &usageError{fmt.Sprintf("%s needs a directory at %s (its wasmpool section says so): grant one with --dir HOSTDIR:%s%s", p.module, ge.Dir.Path, ge.Dir.Path, ro)}
+	case errors.As(err, &ce):
+		flag, what := "--frames", "framing"
+		if ce.Field == "ReplyFraming" {
+			flag, what = "--reply-frames", "reply framing"
 		}
+		return &usageError{fmt.Sprintf("%s %s contradicts the %s %s that the wasmpool section of %s declares: drop the flag, or pass --ignore-section to run it with yours", flag, ce.Config, what, ce.Section, p.module)}
+	case errors.As(err, &se):
+		return &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(se.Error(), "inspect: "))}
 	}
-	for _, need := range sec.Env {
-		found := false
-		for _, kv := range o.env {
-			if name, _, _ := strings.Cut(kv, "="); name == need.Name {
-				found = true
-			}
-		}
-		if !found && !need.Optional {
-			return &usageError{fmt.Sprintf("%s needs the environment variable %s (its wasmpool section says so): pass --env %s=VALUE, or --env %s to pass yours", p.module, need.Name, need.Name, need.Name)}
-		}
-	}
-	return nil
+	return &usageError{setupError(err)}
 }
 
 // readModule reads a module file and checks that it is a WebAssembly core
@@ -697,26 +670,8 @@ func readModule(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &usageError{pathError(err)}
 	}
-	if err := checkHeader(path, code); err != nil {
-		return nil, err
+	if err := inspect.CheckHeader(path, code); err != nil {
+		return nil, &usageError{err.Error()}
 	}
 	return code, nil
-}
-
-func checkHeader(path string, code []byte) error {
-	switch {
-	case len(code) < 4 || string(code[:4]) != "\x00asm":
-		what := "it does not start with \\0asm"
-		if strings.HasSuffix(path, ".wat") {
-			what += "; a .wat text module must be assembled first, e.g. with wat2wasm"
-		}
-		return &usageError{fmt.Sprintf("%s is not a WebAssembly module (%s)", path, what)}
-	case len(code) < 8:
-		return &usageError{fmt.Sprintf("%s is not a WebAssembly module: it ends after %d bytes", path, len(code))}
-	case code[4] == 1 && code[5] == 0 && code[6] == 0 && code[7] == 0:
-		return nil
-	case code[6] == 1 && code[7] == 0:
-		return &usageError{fmt.Sprintf("%s is a WebAssembly component (WASI preview 2), not a core module: wasmpool runs WASI preview 1 core modules", path)}
-	}
-	return &usageError{fmt.Sprintf("%s: unknown WebAssembly binary version %x", filepath.Base(path), code[4:8])}
 }
