@@ -1,6 +1,10 @@
 package host_test
 
 import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,5 +42,50 @@ func TestBatchEcho(t *testing.T) {
 				t.Errorf("%d batches", s.Batches)
 			}
 		})
+	}
+}
+
+// TestBatchKidsStayUpBetweenRuns: a batch pool's kids serve the next run
+// without starting again, and a run while one goes on is ErrBusy.
+func TestBatchKidsStayUpBetweenRuns(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances}, "echo")
+	reqs := lines(2000, 3)
+	kids := func() string {
+		var pids []string
+		tasks, _ := filepath.Glob("/proc/self/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			pids = append(pids, strings.Fields(string(b))...)
+		}
+		slices.Sort(pids)
+		return strings.Join(pids, " ")
+	}
+	var before string
+	for run := range 3 {
+		var got int
+		for r, err := range p.Run(context.Background(), slices.Values(reqs)) {
+			if err != nil {
+				t.Fatalf("run %d: %v", run, err)
+			}
+			if string(r.Data) != string(reqs[got]) {
+				t.Fatalf("run %d: reply %d is %q, want %q", run, got, r.Data, reqs[got])
+			}
+			got++
+			if run == 1 && got == 1 {
+				for _, err := range p.Run(context.Background(), slices.Values(reqs)) {
+					if !errors.Is(err, host.ErrBusy) {
+						t.Errorf("a Run inside a Run: %v, want ErrBusy", err)
+					}
+				}
+			}
+		}
+		if got != len(reqs) {
+			t.Fatalf("run %d: %d replies", run, got)
+		}
+		if run == 0 {
+			before = kids()
+		} else if now := kids(); now != before || now == "" {
+			t.Errorf("run %d: kids %q, after the first run %q", run, now, before)
+		}
 	}
 }
