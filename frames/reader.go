@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/wasmpool/wasmpool/abi"
@@ -149,11 +148,10 @@ func (r *Reader) skip() bool {
 		return true
 	}
 	switch {
-	case r.eof && r.skipBytes > 0:
-		r.err = fmt.Errorf("%w: %d bytes of a skipped frame missing", ErrTruncated, r.skipBytes)
-		return false
 	case r.eof:
-		r.skipping = false // an unterminated last frame: skipped to the end
+		// The stream ends inside the skipped frame: it was reported as
+		// skipped, and is not reported again as cut short.
+		r.skipping, r.skipBytes = false, 0
 		return true
 	case r.readErr != nil:
 		r.err = r.readErr
