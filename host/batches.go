@@ -512,7 +512,7 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, st
 	}
 	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: int(r.Status), Err: cause}
 	ke.Stderr, ke.Trap = stderrTail(stderr)
-	d.failed(k, b, int(r.Consumed), ke, stderr)
+	d.failed(k, b, int(r.Consumed), -1, ke, stderr)
 }
 
 func (d *batchRun) replyCount(out []byte) int {
@@ -554,10 +554,14 @@ func stderrTail(stderr []byte) (tail []string, trap string) {
 }
 
 // failed deals with a batch whose instance failed, having read consumed
-// bytes of it (-1: unknown): the records it never read run again as they
-// are; among the others, the failing one is found by splitting them in
-// halves and running each again, until it stands alone.
-func (d *batchRun) failed(k *batchKid, b *batch, consumed int, cause *KidError, stderr []byte) {
+// bytes of it (-1: unknown), its last read from lastStart (-1: unknown):
+// the records it never read run again as they are; among the others, the
+// failing one is found by splitting them and running each part again,
+// until it stands alone. The first split of a batch killed while it ran
+// (a timeout) is at its last read: a guest that reads as it goes was busy
+// with what that read brought, and whatever runs past the timeout costs a
+// timeout each time it runs; after that, parts are halved.
+func (d *batchRun) failed(k *batchKid, b *batch, consumed, lastStart int, cause *KidError, stderr []byte) {
 	suspects := b.count
 	if consumed >= 0 {
 		n, c := d.cfg.Framing.Whole(b.data[:consumed], consumed == len(b.data), 0)
@@ -581,9 +585,7 @@ func (d *batchRun) failed(k *batchKid, b *batch, consumed int, cause *KidError, 
 		d.requeue(d.part(b, suspects, b.count, 0))
 	}
 	if suspects > 1 {
-		mid := suspects / 2
-		d.requeue(d.part(b, 0, mid, 0))
-		d.requeue(d.part(b, mid, suspects, 0))
+		d.split(b, suspects, lastStart, errors.Is(cause, ErrTimeout))
 		return
 	}
 	one := d.part(b, 0, 1, b.attempt+1)
@@ -601,6 +603,40 @@ func (d *batchRun) failed(k *batchKid, b *batch, consumed int, cause *KidError, 
 	d.recordFailed(one.first, payload, cause)
 	d.checkHopeless(cause)
 }
+
+// split runs the first suspects records of the failed batch b again, in
+// parts. The first split of a batch killed while it ran is at its last
+// read (lastStart), if known: a guest that reads as it goes was busy with
+// what that read brought. After a timeout the parts are many (timeoutWays),
+// for each round costs a timeout: fewer rounds, run side by side on the
+// kids; after any other failure, halves, the fewest instances.
+func (d *batchRun) split(b *batch, suspects, lastStart int, timedOut bool) {
+	cuts := []int{0}
+	if lastStart > 0 && !b.peeled {
+		if _, cold := d.cfg.Framing.Whole(b.data[:lastStart], false, 0); cold > 0 && cold < suspects {
+			cuts = append(cuts, cold)
+		}
+	}
+	if len(cuts) == 1 {
+		ways := 2
+		if timedOut {
+			ways = timeoutWays
+		}
+		for i := 1; i < ways; i++ {
+			if c := suspects * i / ways; c > cuts[len(cuts)-1] {
+				cuts = append(cuts, c)
+			}
+		}
+	}
+	cuts = append(cuts, suspects)
+	for i := len(cuts) - 2; i >= 0; i-- { // the part last read first: the likeliest culprit
+		p := d.part(b, cuts[i], cuts[i+1], 0)
+		p.peeled = true
+		d.requeue(p)
+	}
+}
+
+const timeoutWays = 8
 
 // checkHopeless gives the run up when the guest has failed on every
 // record it ran alone, and on everything else, more often than the kids
@@ -626,6 +662,7 @@ func (d *batchRun) part(b *batch, i, j, attempt int) *batch {
 // drained: the batch its instance was running failed, unless the pool
 // stopped the kid; the others run elsewhere.
 func (d *batchRun) ended(k *batchKid) {
+	id, read, lastRead, readsOK := k.proc.readsOf() // before wait unmaps the page
 	ke := k.wait()
 	if len(k.queue) == 0 {
 		if ke != nil && !k.expired && k.ran == 0 {
@@ -641,7 +678,11 @@ func (d *batchRun) ended(k *batchKid) {
 	if running && !k.expired {
 		b := k.queue[0]
 		k.queue = k.queue[1:]
-		d.failed(k, b, -1, ke, nil)
+		consumed, lastStart := -1, -1
+		if readsOK && id == b.id && read <= uint64(len(b.data)) && lastRead <= read {
+			consumed, lastStart = int(read), int(lastRead)
+		}
+		d.failed(k, b, consumed, lastStart, ke, nil)
 	}
 	d.takeBack(k, 0)
 	if !running && k.ran == 0 {

@@ -17,8 +17,9 @@ type batch struct {
 	first   int
 	count   int
 	data    []byte
-	attempt int // times it failed as a batch of one record
-	unread  int // times an instance failed on it before reading any of it
+	attempt int  // times it failed as a batch of one record
+	unread  int  // times an instance failed on it before reading any of it
+	peeled  bool // split once already: its parts are halved
 }
 
 // batchKid is the parent's state for a kid that runs a fresh instance per

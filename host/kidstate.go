@@ -351,6 +351,7 @@ func (k *kidProc) wait() *KidError {
 		}
 	}
 	state, err := k.proc.proc.Wait()
+	k.proc.release()
 	k.proc = nil
 	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: -1, Trap: k.trap, Stderr: k.tail, Err: k.fault}
 	if err != nil {
