@@ -441,9 +441,8 @@ func (d *dispatch) poll() {
 // room for the frames still to write. A wasm kid reports progress before
 // every read of its pipe, and the loop tops the pipe up then; while the
 // pipe holds at least lowWater bytes that report will come before the kid
-// could run dry, so waking for room as well would only double the wake-ups
-// (a third of them in the CPU-bound benchmark, each costing ~100 µs of CPU
-// on a VM where wake-ups are slow).
+// could run dry, so waking for room as well would only add wake-ups
+// (host/RATIONALE.md, "Why kids report progress").
 func (d *dispatch) wantsRoom(k *kid) bool {
 	return k.native || k.ackEOF || k.trimmed+k.written-k.pipeRead < lowWater
 }

@@ -13,14 +13,10 @@ import (
 // ready, and never blocks the source while kids are busy. Requests are
 // copied into a shared buffer under a lock; the loop swaps the buffer out
 // whole, so a busy loop takes thousands of requests per lock.
-//
-// The producer's lock per request costs about 20 ns (a quarter of the
-// parent's CPU with 1-byte jobs and `cat` kids). Publishing with one atomic
-// store per request instead (a single-producer queue, cache lines padded)
-// measured no cheaper. Copying requests into a private run and publishing
-// every 64 would save it, but a source that blocks after yielding one
-// request (a conversation, tail -f) would strand what the run holds, and
-// TestInboxConversation would hang: every request is published at once.
+// Every request is published at once, under the lock: a source that blocks
+// after yielding one (a conversation, tail -f) must not strand it
+// (TestInboxConversation; host/RATIONALE.md says what the alternatives
+// measured).
 type inbox struct {
 	mu       sync.Mutex
 	room     sync.Cond  // signalled when the loop takes the buffer, or closes
