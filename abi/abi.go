@@ -16,6 +16,26 @@ const (
 	FramingFixed  = "fixed" // written "fixed:N"
 )
 
+// Environment variables in which a kid passes the pool's framings to the
+// guest, each holding a framing name. A guest that finds them reads and
+// writes those framings instead of its own defaults (see "Framings in the
+// environment" in the package doc).
+const (
+	FramesEnv      = "WASMPOOL_FRAMES"       // the request framing
+	ReplyFramesEnv = "WASMPOOL_REPLY_FRAMES" // the reply framing
+)
+
+// SessionMarker is the name of the function a module exports to declare the
+// session contract (see "Instance modes" in the package doc): an exported
+// function with no parameters and no results, never called. Every wasmpool
+// guest SDK adds it to the modules built with it.
+const SessionMarker = "wasmpool_session"
+
+// MaxFixed is the largest record size N of a fixed:N framing: 1 GiB. A
+// record must fit in memory on both sides of a pipe; a larger N is a
+// typo, not a record.
+const MaxFixed = 1 << 30
+
 // LenPfxHeader is the size of a lenpfx length header: an unsigned 64-bit
 // little-endian integer.
 const LenPfxHeader = 8
@@ -35,8 +55,6 @@ const (
 	// ExitNoParent: the process was started in kid mode without a parent
 	// pool (for example by hand, with KidEnv set in the shell).
 	ExitNoParent = 123
-	// ExitTimeout: a request took longer than the configured limit.
-	ExitTimeout = 124
 )
 
 // TrapPrefix starts the stderr line on which a kid reports a wasm trap.
@@ -44,7 +62,8 @@ const TrapPrefix = "wasmpool: wasm trap: "
 
 // CustomSection is the name of the optional custom section in which a
 // module describes itself (framing, reply framing, one reply per request,
-// grants it needs).
+// the session contract, grants it needs); the format is specified in the
+// package doc.
 const CustomSection = "wasmpool"
 
 // The environment of a fork-join part (host.ForkJoin): its number from 0,
@@ -56,3 +75,7 @@ const (
 	EnvHi    = "WASMPOOL_HI"
 	EnvParts = "WASMPOOL_PARTS"
 )
+
+// SectionVersion is the version of the custom section format specified in
+// the package doc.
+const SectionVersion = 2

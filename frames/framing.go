@@ -49,12 +49,16 @@ var (
 	LenPfx = Framing{kind: kindLenPfx}
 )
 
-// Fixed returns the framing of n-byte records. n must be at least 1;
-// [Framing.Validate] reports a Fixed(0).
+// Fixed returns the framing of n-byte records. n must be in 1..[abi.MaxFixed];
+// [Framing.Validate] reports another.
 func Fixed(n int) Framing { return Framing{kind: kindFixed, size: n} }
 
 // Parse returns the framing of a name: "lines", "zero", "lenpfx" or
-// "fixed:N". Names are case-sensitive.
+// "fixed:N", N in decimal without sign or leading zero, 1 ≤ N ≤
+// [abi.MaxFixed]. Names are case-sensitive. It is the one parser of
+// framing names: flags, the environment and the wasmpool section all use
+// it, so a name is valid everywhere or nowhere, and every valid name is
+// what [Framing.String] writes.
 func Parse(name string) (Framing, error) {
 	switch name {
 	case abi.FramingLines:
@@ -65,13 +69,31 @@ func Parse(name string) (Framing, error) {
 		return LenPfx, nil
 	}
 	if n, ok := strings.CutPrefix(name, abi.FramingFixed+":"); ok {
-		size, err := strconv.Atoi(n)
-		if err != nil || size < 1 {
-			return Framing{}, fmt.Errorf("%w %q: fixed:N needs a record size N ≥ 1", ErrFraming, name)
+		size, ok := recordSize(n)
+		if !ok {
+			return Framing{}, fmt.Errorf("%w %q: %s", ErrFraming, name, fixedRule)
 		}
 		return Fixed(size), nil
 	}
 	return Framing{}, fmt.Errorf("%w %q: want lines, zero, lenpfx or fixed:N", ErrFraming, name)
+}
+
+// fixedRule says what a fixed:N name needs.
+var fixedRule = fmt.Sprintf("fixed:N needs a record size 1 ≤ N ≤ %d, in decimal without sign or leading zero", abi.MaxFixed)
+
+// recordSize parses the N of fixed:N: canonical decimal, 1..abi.MaxFixed.
+func recordSize(s string) (int, bool) {
+	if s == "" || s[0] == '0' || len(s) > len(strconv.Itoa(abi.MaxFixed)) {
+		return 0, false
+	}
+	n := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= abi.MaxFixed
 }
 
 // String returns the framing's name, the inverse of [Parse].
@@ -87,10 +109,11 @@ func (f Framing) String() string {
 	return abi.FramingLines
 }
 
-// Validate reports a framing that cannot cut a stream: Fixed(n) with n < 1.
+// Validate reports a framing that [Parse] would not return: Fixed(n) with
+// n outside 1..[abi.MaxFixed].
 func (f Framing) Validate() error {
-	if f.kind == kindFixed && f.size < 1 {
-		return fmt.Errorf("%w %s: fixed:N needs a record size N ≥ 1", ErrFraming, f)
+	if f.kind == kindFixed && (f.size < 1 || f.size > abi.MaxFixed) {
+		return fmt.Errorf("%w %s: %s", ErrFraming, f, fixedRule)
 	}
 	return nil
 }
@@ -220,8 +243,8 @@ func (f Framing) Split(data []byte, atEOF bool, maxFrame int) (advance int, fram
 		}
 		return end, data[abi.LenPfxHeader:end:end], nil
 	default:
-		if f.size < 1 {
-			return 0, nil, f.Validate()
+		if err := f.Validate(); err != nil {
+			return 0, nil, err
 		}
 		if maxFrame > 0 && f.size > maxFrame {
 			return 0, nil, tooLarge(f.size, maxFrame)

@@ -32,7 +32,16 @@ func TestParse(t *testing.T) {
 		{"fixed:1", frames.Fixed(1), true},
 		{"fixed:16", frames.Fixed(16), true},
 		{"fixed:1048576", frames.Fixed(1 << 20), true},
+		{"fixed:1073741824", frames.Fixed(1 << 30), true},
 		{"fixed:0", frames.Framing{}, false},
+		{"fixed:007", frames.Framing{}, false},
+		{"fixed:08", frames.Framing{}, false},
+		{"fixed:+5", frames.Framing{}, false},
+		{"fixed:1073741825", frames.Framing{}, false},
+		{"fixed:3000000000", frames.Framing{}, false},
+		{"fixed:10737418240", frames.Framing{}, false},
+		{"fixed:0x10", frames.Framing{}, false},
+		{"fixed:1_000", frames.Framing{}, false},
 		{"fixed:-1", frames.Framing{}, false},
 		{"fixed:x", frames.Framing{}, false},
 		{"fixed:", frames.Framing{}, false},
@@ -102,7 +111,7 @@ func TestZeroFramingIsLines(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for _, n := range []int{0, -1, math.MinInt} {
+	for _, n := range []int{0, -1, math.MinInt, abi.MaxFixed + 1, math.MaxInt} {
 		f := frames.Fixed(n)
 		err := f.Validate()
 		if !errors.Is(err, frames.ErrFraming) {
@@ -122,7 +131,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Reader for Fixed(%d): Err() = %v, want ErrFraming", n, r.Err())
 		}
 	}
-	for _, f := range []frames.Framing{frames.Lines, frames.Zero, frames.LenPfx, frames.Fixed(1), frames.Fixed(math.MaxInt)} {
+	for _, f := range []frames.Framing{frames.Lines, frames.Zero, frames.LenPfx, frames.Fixed(1), frames.Fixed(abi.MaxFixed)} {
 		if err := f.Validate(); err != nil {
 			t.Errorf("%v.Validate() = %v", f, err)
 		}

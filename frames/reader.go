@@ -2,6 +2,7 @@ package frames
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 
@@ -28,6 +29,11 @@ type Reader struct {
 	// (lines and zero), so that a long frame arriving in small reads is
 	// scanned once, not once per read.
 	clean int
+
+	skipLarge bool  // SkipTooLarge: an oversize frame is skipped, not an error
+	skipped   error // the oversize frame the last Scan skipped
+	skipping  bool  // inside an oversize lines or zero frame
+	skipBytes int   // bytes of an oversize lenpfx frame still to skip
 }
 
 // NewReader returns a Reader of frames in framing f from r, with the
@@ -40,13 +46,29 @@ func NewReader(r io.Reader, f Framing) *Reader {
 // beyond memory. Call it before the first Scan.
 func (r *Reader) SetMaxFrame(n int) { r.maxFrame = n }
 
+// SkipTooLarge makes Scan skip a frame larger than the maximum as it
+// streams by, holding at most the maximum in memory, instead of stopping:
+// Scan then returns true with [Reader.Bytes] nil and [Reader.Skipped]
+// saying why. A lenpfx header too large to be a length anyone meant (2^62
+// bytes or more) still ends the stream: what follows cannot be framed.
+func (r *Reader) SkipTooLarge() { r.skipLarge = true }
+
+// Skipped returns, after a Scan that skipped an oversize frame, the
+// [ErrTooLarge] error that says so; nil otherwise.
+func (r *Reader) Skipped() error { return r.skipped }
+
 // Scan advances to the next frame, which is then available through
 // [Reader.Bytes]. It returns false at the end of the stream or on an error;
 // [Reader.Err] tells which.
 func (r *Reader) Scan() bool {
-	r.frame = nil
+	r.frame, r.skipped = nil, nil
 	if r.err != nil {
 		return false
+	}
+	for r.skipping || r.skipBytes > 0 {
+		if !r.skip() {
+			return false
+		}
 	}
 	if err := r.f.Validate(); err != nil {
 		r.err = err
@@ -60,6 +82,11 @@ func (r *Reader) Scan() bool {
 		}
 		adv, frame, err := r.f.Split(data, r.eof, r.maxFrame)
 		if err != nil {
+			if r.skipLarge && errors.Is(err, ErrTooLarge) && r.startSkip(data) {
+				r.skipped = err
+				r.n++
+				return true
+			}
 			r.err = err
 			return false
 		}
@@ -85,6 +112,53 @@ func (r *Reader) Scan() bool {
 		}
 		r.fill()
 	}
+}
+
+// startSkip starts skipping the oversize frame at the start of data; it
+// returns false if it cannot be skipped.
+func (r *Reader) startSkip(data []byte) bool {
+	r.clean = 0
+	if r.f.kind == kindLenPfx {
+		size := binary.LittleEndian.Uint64(data)
+		if size >= 1<<62 {
+			return false
+		}
+		r.skipBytes = abi.LenPfxHeader + int(size)
+		return true
+	}
+	r.skipping = true
+	return true
+}
+
+// skip drops the next piece of a frame being skipped; it returns false
+// when the stream ended or failed first (r.err says which).
+func (r *Reader) skip() bool {
+	data := r.buf[r.start:r.end]
+	if r.skipBytes > 0 {
+		n := min(len(data), r.skipBytes)
+		r.start += n
+		r.skipBytes -= n
+	} else if i := bytes.IndexByte(data, r.f.terminator()); i >= 0 {
+		r.start += i + 1
+		r.skipping = false
+	} else {
+		r.start = r.end
+	}
+	if !r.skipping && r.skipBytes == 0 {
+		return true
+	}
+	switch {
+	case r.eof:
+		// The stream ends inside the skipped frame: it was reported as
+		// skipped, and is not reported again as cut short.
+		r.skipping, r.skipBytes = false, 0
+		return true
+	case r.readErr != nil:
+		r.err = r.readErr
+		return false
+	}
+	r.fill()
+	return true
 }
 
 // stillPartial reports whether data, a lines or zero frame that Split found

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -392,5 +393,55 @@ func TestReaderLargeFrames(t *testing.T) {
 	got, err := readAll(frames.NewReader(iotest.HalfReader(bytes.NewReader(in)), frames.Fixed(len(rec))))
 	if err != nil || len(got) != 3 || got[2] != string(rec) {
 		t.Fatalf("fixed:%d: %d frames, %v", len(rec), len(got), err)
+	}
+}
+
+// TestSkipTooLarge checks that a reader told to skip oversize frames
+// reports each one once, in its place, and goes on with the next.
+func TestSkipTooLarge(t *testing.T) {
+	lp := func(payloads ...string) string {
+		var b []byte
+		for _, p := range payloads {
+			b, _ = frames.LenPfx.Append(b, []byte(p))
+		}
+		return string(b)
+	}
+	for _, tc := range []struct {
+		name    string
+		f       frames.Framing
+		in      string
+		want    []string // "!" marks a skipped frame
+		wantErr error
+	}{
+		{"lines", frames.Lines, "ab\nabcdefgh\ncd\n", []string{"ab", "!", "cd"}, nil},
+		{"lines, unterminated oversize last", frames.Lines, "ab\nabcdefgh", []string{"ab", "!"}, nil},
+		{"lines, several", frames.Lines, "abcdefgh\nabcdefgh\nx", []string{"!", "!", "x"}, nil},
+		{"zero", frames.Zero, "abcdefgh\x00a\x00", []string{"!", "a"}, nil},
+		{"lenpfx", frames.LenPfx, lp("ab", "abcdefgh", "cd"), []string{"ab", "!", "cd"}, nil},
+		{"lenpfx, truncated oversize", frames.LenPfx, lp("ab", "abcdefgh")[:20], []string{"ab", "!"}, nil},
+		{"lenpfx, absurd length", frames.LenPfx, lp("ab") + "\xf8\xff\xff\xff\xff\xff\xff\xff" + lp("cd"), []string{"ab"}, frames.ErrTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := frames.NewReader(iotest.OneByteReader(strings.NewReader(tc.in)), tc.f)
+			r.SetMaxFrame(4)
+			r.SkipTooLarge()
+			var got []string
+			for r.Scan() {
+				if r.Skipped() != nil {
+					if !errors.Is(r.Skipped(), frames.ErrTooLarge) || r.Bytes() != nil {
+						t.Fatalf("Skipped() = %v with Bytes %q", r.Skipped(), r.Bytes())
+					}
+					got = append(got, "!")
+					continue
+				}
+				got = append(got, string(r.Bytes()))
+			}
+			if !slices.Equal(got, tc.want) || !errors.Is(r.Err(), tc.wantErr) || (tc.wantErr == nil && r.Err() != nil) {
+				t.Errorf("got %q, err %v; want %q, err %v", got, r.Err(), tc.want, tc.wantErr)
+			}
+			if r.Count() != len(tc.want) {
+				t.Errorf("Count = %d, want %d", r.Count(), len(tc.want))
+			}
+		})
 	}
 }

@@ -23,8 +23,21 @@
 //	replies := frames.LenPfx
 //	guest.ServeOptions(guest.Options{Requests: frames.Zero, Replies: &replies}, h)
 //
+// The framing given to Serve is the guest's default. A pool passes its own
+// framings in the environment (abi.FramesEnv, abi.ReplyFramesEnv), and
+// Serve adopts them, so `wasmpool run -0 linelen.wasm` frames NUL-terminated
+// requests even though linelen's code says frames.Lines. A guest whose
+// records only mean something in its own framings sets [Options.Strict]:
+// then a pool with other framings gets "guest: this guest reads fixed:4
+// requests; the pool sends lines" on stderr and exit status 1 at start.
+//
+// Every guest built with this package exports the session marker
+// (abi.SessionMarker, a wasmexport on GOOS=wasip1), by which a host knows
+// that it keeps the session contract and runs it in one long-lived
+// instance per kid rather than a fresh instance per batch.
+//
 // The same code runs natively (tests, or a native kid): [Run] takes any
-// reader and writer.
+// reader and writer, and ignores the environment ([FromEnv] reads it).
 //
 // Guests in other languages live beside this package: guest/c (a header),
 // guest/rust (a module) and guest/wat (a hand-written filter).

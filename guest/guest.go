@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 )
 
@@ -128,6 +129,74 @@ type Options struct {
 	// MaxFrame bounds a request's size: 0 means abi.DefaultMaxFrame, a
 	// negative value no limit.
 	MaxFrame int
+	// Strict says that the guest reads and writes only the framings above
+	// (its records mean something only in them): when the pool passes other
+	// framings in the environment, [ServeOptions] reports both and exits 1
+	// instead of adopting them. Run ignores it; see [FromEnv].
+	Strict bool
+}
+
+// FromEnv returns opt with the framings that the pool passes in the
+// environment variables abi.FramesEnv (WASMPOOL_FRAMES, the request
+// framing) and abi.ReplyFramesEnv (WASMPOOL_REPLY_FRAMES, the reply
+// framing): the framings in opt are the defaults, used when the variables
+// are unset or empty, as when the guest runs outside a pool or under an
+// older host. A reply variable that is missing means the same as the
+// request framing when that is set. With opt.Strict, a pool framing other
+// than opt's is an error ("this guest reads fixed:4 requests; the pool
+// sends lines"); so is a value that is not a framing name, strict or not.
+// [ServeOptions] and [Serve] call it; a guest that calls [Run] itself may.
+func FromEnv(opt Options) (Options, error) {
+	req, reqSet, err := envFraming(abi.FramesEnv)
+	if err != nil {
+		return opt, err
+	}
+	rep, repSet, err := envFraming(abi.ReplyFramesEnv)
+	if err != nil {
+		return opt, err
+	}
+	if !reqSet && !repSet {
+		return opt, nil
+	}
+	ownReq, ownRep := opt.Requests, opt.Requests
+	if opt.Replies != nil {
+		ownRep = *opt.Replies
+	}
+	if !reqSet {
+		req = ownReq
+	}
+	if !repSet {
+		rep = ownRep
+		if reqSet {
+			rep = req
+		}
+	}
+	if opt.Strict {
+		if req != ownReq {
+			return opt, fmt.Errorf("this guest reads %v requests; the pool sends %v", ownReq, req)
+		}
+		if rep != ownRep {
+			return opt, fmt.Errorf("this guest writes %v replies; the pool reads %v", ownRep, rep)
+		}
+	}
+	opt.Requests, opt.Replies = req, nil
+	if rep != req {
+		opt.Replies = &rep
+	}
+	return opt, nil
+}
+
+// envFraming reads the framing named by the environment variable name; set
+// is false when it is unset or empty.
+func envFraming(name string) (f frames.Framing, set bool, err error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return f, false, nil
+	}
+	if f, err = frames.Parse(v); err != nil {
+		return f, false, fmt.Errorf("%s: %w", name, err)
+	}
+	return f, true, nil
 }
 
 // Run reads request frames from r until EOF, calls h for each and writes
@@ -190,15 +259,21 @@ func Run(r io.Reader, w io.Writer, opt Options, h Handler) error {
 }
 
 // Serve runs h over stdin and stdout with the same framing for requests and
-// replies, and returns at EOF. On an error it writes a line to stderr and
-// exits with status 1.
+// replies, and returns at EOF. f is the default: when the pool passes its
+// framings in the environment, Serve adopts them (see [FromEnv]). On an
+// error it writes a line to stderr and exits with status 1.
 func Serve(f frames.Framing, h Handler) {
 	ServeOptions(Options{Requests: f}, h)
 }
 
-// ServeOptions is Serve with separate reply framing and limits.
+// ServeOptions is Serve with separate reply framing, limits and
+// [Options.Strict].
 func ServeOptions(opt Options, h Handler) {
-	if err := Run(os.Stdin, os.Stdout, opt, h); err != nil {
+	opt, err := FromEnv(opt)
+	if err == nil {
+		err = Run(os.Stdin, os.Stdout, opt, h)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "guest: %v\n", err)
 		os.Exit(1)
 	}

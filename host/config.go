@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,30 +19,82 @@ import (
 type Mode uint8
 
 const (
+	// Auto, the zero value: the mode the module's wasmpool section
+	// declares, Ordered for one-to-one, else Stream (see
+	// Config.WithSection). A pool's Config never holds Auto.
+	Auto Mode = iota
 	// Stream: 0, 1 or many replies per request, yielded as they arrive.
 	// Reply.Index is -1.
-	Stream Mode = iota
+	Stream
 	// Tagged: exactly one reply per request, yielded as they arrive, each
 	// with the index of its request.
 	Tagged
 	// Ordered: exactly one reply per request, yielded in input order.
 	Ordered
+	// Keep: 0, 1 or many replies per request, yielded in input order (as
+	// parallel -k keeps it). It needs batch instances: the replies of a
+	// batch come in one piece, after the replies of the batches before it.
+	// Reply.Index is -1.
+	Keep
 )
 
 func (m Mode) String() string {
 	switch m {
+	case Auto:
+		return "auto"
 	case Stream:
 		return "stream"
 	case Tagged:
 		return "tagged"
 	case Ordered:
 		return "ordered"
+	case Keep:
+		return "keep"
 	}
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
 
-// oneToOne reports whether the mode matches each reply to a request.
-func (m Mode) oneToOne() bool { return m == Tagged || m == Ordered }
+// OneToOne reports whether the mode matches each reply to a request.
+func (m Mode) OneToOne() bool { return m == Tagged || m == Ordered }
+
+// inOrder reports whether the mode yields replies in input order.
+func (m Mode) inOrder() bool { return m == Ordered || m == Keep }
+
+// Instances says how a kid runs the module: one instance for all the
+// requests it is given, or a fresh one for each batch of them.
+type Instances uint8
+
+const (
+	// AutoInstances: session instances for a module that declares the
+	// session contract (it exports abi.SessionMarker, as every guest SDK
+	// makes it do), batch instances for any other.
+	AutoInstances Instances = iota
+	// SessionInstances: one long-lived instance per kid, whose stdin is
+	// the kid's request stream. The guest must flush its replies before
+	// every read of stdin that may block, and in Tagged and Ordered modes
+	// reply exactly once per request.
+	SessionInstances
+	// BatchInstances: a fresh instance per batch of whole frames; its
+	// stdin is the batch, then EOF, and its output is taken whole when it
+	// exits. Any WASI program works: one that reads ahead, buffers its
+	// output, writes any number of lines per record or reads everything
+	// before it writes. An instance that fails on a batch has its output
+	// discarded; the batch is split and run again until the failing
+	// record stands alone, and only that record fails.
+	BatchInstances
+)
+
+func (i Instances) String() string {
+	switch i {
+	case AutoInstances:
+		return "auto"
+	case SessionInstances:
+		return "session"
+	case BatchInstances:
+		return "batch"
+	}
+	return fmt.Sprintf("Instances(%d)", uint8(i))
+}
 
 // Dir grants a guest access to a host directory.
 type Dir struct {
@@ -68,13 +121,32 @@ type Config struct {
 	// Kids is the number of kid processes; 0 means one per CPU.
 	Kids int
 
-	// Framing cuts requests; the zero value is frames.Lines. ReplyFraming
-	// cuts replies; nil means the same as Framing.
+	// Framing cuts requests; the zero value is the framing the module's
+	// wasmpool section declares, else frames.Lines. ReplyFraming cuts
+	// replies; nil means the section's reply framing, else the same as
+	// Framing. A framing set here that the section contradicts is an error
+	// (see WithSection).
 	Framing      frames.Framing
 	ReplyFraming *frames.Framing
 
-	// Mode relates replies to requests; the zero value is Stream.
+	// Mode relates replies to requests; the zero value, Auto, is the mode
+	// the module's section declares (Ordered for one-to-one), else Stream.
 	Mode Mode
+
+	// Instances says whether kids run one instance of the module for all
+	// their requests or a fresh one per batch; the zero value decides
+	// from the module (see AutoInstances).
+	Instances Instances
+
+	// BatchSize bounds, with batch instances, the bytes of one batch; 0
+	// means 4 MiB. Batches start small and grow while input is plentiful,
+	// and the last ones are shared out among idle kids. A frame larger
+	// than BatchSize is a batch of its own.
+	BatchSize int
+
+	// IgnoreSection: do not read the module's wasmpool section; nothing is
+	// taken from it and nothing checked against it.
+	IgnoreSection bool
 
 	// Window bounds, in Ordered mode, how far the newest request sent may
 	// run ahead of the oldest reply not yet yielded, and so the memory the
@@ -135,9 +207,10 @@ var (
 )
 
 const (
-	defaultWindow   = 1 << 16
-	defaultPipeSize = 256 << 10
-	wasmPageSize    = 64 << 10
+	defaultWindow    = 1 << 16
+	defaultPipeSize  = 256 << 10
+	defaultBatchSize = 4 << 20
+	wasmPageSize     = 64 << 10
 )
 
 // normalize validates c and fills in its defaults. Every error names the
@@ -167,8 +240,20 @@ func (c Config) normalize() (Config, error) {
 	} else if err := c.ReplyFraming.Validate(); err != nil {
 		return bad("ReplyFraming", "%v", err)
 	}
-	if c.Mode > Ordered {
+	if c.Mode == Auto {
+		c.Mode = Stream // WithSection resolves it; a Config that skipped it has no section
+	}
+	if c.Mode > Keep {
 		return bad("Mode", "unknown mode %d", c.Mode)
+	}
+	if c.Instances > BatchInstances {
+		return bad("Instances", "unknown value %d", c.Instances)
+	}
+	if c.BatchSize < 0 {
+		return bad("BatchSize", "%d is negative", c.BatchSize)
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = defaultBatchSize
 	}
 	if c.Window < 0 {
 		return bad("Window", "%d is negative", c.Window)
@@ -181,6 +266,7 @@ func (c Config) normalize() (Config, error) {
 			return bad("Env", "%q is not KEY=VALUE", kv)
 		}
 	}
+	c.Dirs = slices.Clone(c.Dirs) // filled in below: never write into the caller's slice
 	for i, d := range c.Dirs {
 		if d.Host == "" {
 			return bad(fmt.Sprintf("Dirs[%d].Host", i), "empty")
@@ -239,6 +325,35 @@ func (c Config) normalize() (Config, error) {
 		c.PipeSize = defaultPipeSize
 	}
 	return c, nil
+}
+
+// resolveInstances decides how kids run the module: session says whether
+// the module declares the session contract.
+func (c Config) resolveInstances(session bool) (Instances, error) {
+	bad := func(format string, args ...any) (Instances, error) {
+		return 0, fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case len(c.Command) > 0 && c.Instances == BatchInstances:
+		return bad("Instances: a native Command runs as one long-lived process per kid; batch instances are for modules")
+	case len(c.Command) > 0 && c.Mode == Keep:
+		return bad("Mode: Keep needs batch instances, and a native Command runs one process per kid")
+	case len(c.Command) > 0:
+		return SessionInstances, nil
+	case c.Instances == SessionInstances && c.Mode == Keep:
+		return bad("Mode: Keep needs batch instances: one long-lived instance cannot tell which replies belong to which request")
+	case c.Instances != AutoInstances:
+		return c.Instances, nil
+	case session && c.Mode != Keep:
+		return SessionInstances, nil
+	}
+	return BatchInstances, nil
+}
+
+// outputLimit bounds the output of one batch instance: the limit on a
+// frame, plus sixteen times the largest batch.
+func (c Config) outputLimit() int64 {
+	return int64(c.MaxFrame) + 16*int64(c.BatchSize)
 }
 
 // memoryPages returns the memory limit in wasm pages, 0 for none.

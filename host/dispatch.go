@@ -174,7 +174,7 @@ func (d *dispatch) feed() {
 // forgetWritten drops, for a native kid in Stream mode, the requests that
 // are in its pipe: it reports no progress, so holding them would only grow.
 func (d *dispatch) forgetWritten(k *kid) {
-	if !k.native || d.cfg.Mode.oneToOne() {
+	if !k.native || d.cfg.Mode.OneToOne() {
 		return
 	}
 	d.finishedUpTo(k, k.seq0+uint64(k.heldWritten()))
@@ -196,7 +196,7 @@ func (d *dispatch) take(k *kid) (request, bool) {
 		if d.cfg.Mode == Ordered && d.index-d.emitted >= d.cfg.Window {
 			return request{}, false
 		}
-		payload, ok, eof := d.inbox.next()
+		payload, failed, ok, eof := d.inbox.next()
 		if !ok {
 			d.eof = eof
 			break
@@ -204,6 +204,14 @@ func (d *dispatch) take(k *kid) (request, bool) {
 		i := d.index
 		d.index++
 		d.p.stats.Requests++
+		d.p.progress.taken.Add(1)
+		if failed != nil {
+			d.failed(request{index: i}, failed)
+			if d.stopped {
+				break
+			}
+			continue
+		}
 		if len(payload) > d.cfg.MaxFrame {
 			d.failed(request{index: i, payload: payload}, fmt.Errorf("%w: %d bytes, the limit is %d", frames.ErrTooLarge, len(payload), d.cfg.MaxFrame))
 			if d.stopped {
@@ -236,13 +244,14 @@ func (d *dispatch) give(k *kid, r request) {
 // failed reports a request that will get no reply.
 func (d *dispatch) failed(r request, err error) {
 	d.p.stats.Errors++
+	d.p.progress.done.Add(1)
 	payload := r.payload
 	if r.frame != nil {
 		_, payload, _ = d.cfg.Framing.Split(r.frame, true, 0)
 	}
 	index := r.index
 	err = &RequestError{Index: index, Request: bytes.Clone(payload), Err: err}
-	if d.cfg.Mode.oneToOne() {
+	if d.cfg.Mode.OneToOne() {
 		d.deliver(index, nil, 0, err)
 		return
 	}
@@ -432,9 +441,8 @@ func (d *dispatch) poll() {
 // room for the frames still to write. A wasm kid reports progress before
 // every read of its pipe, and the loop tops the pipe up then; while the
 // pipe holds at least lowWater bytes that report will come before the kid
-// could run dry, so waking for room as well would only double the wake-ups
-// (a third of them in the CPU-bound benchmark, each costing ~100 µs of CPU
-// on a VM where wake-ups are slow).
+// could run dry, so waking for room as well would only add wake-ups
+// (host/RATIONALE.md, "Why kids report progress").
 func (d *dispatch) wantsRoom(k *kid) bool {
 	return k.native || k.ackEOF || k.trimmed+k.written-k.pipeRead < lowWater
 }
@@ -468,7 +476,7 @@ func (d *dispatch) ready(k *kid, fd int, ev int16) {
 		if k.done > 0 {
 			d.barren = 0
 		}
-		if !d.cfg.Mode.oneToOne() {
+		if !d.cfg.Mode.OneToOne() {
 			d.finishedUpTo(k, k.done)
 			return
 		}
@@ -509,7 +517,7 @@ func (d *dispatch) cutReplies(k *kid) {
 		k.inStart += adv
 		d.p.stats.Replies++
 		d.barren = 0
-		if !d.cfg.Mode.oneToOne() {
+		if !d.cfg.Mode.OneToOne() {
 			d.emit(Reply{Data: frame, Index: -1, Kid: k.slot}, nil)
 		} else if k.held.len() == 0 {
 			k.kill(fmt.Errorf("%w: more replies than requests, but this mode needs exactly one reply per request", ErrProtocol))
@@ -533,6 +541,7 @@ func (d *dispatch) finishedUpTo(k *kid, seq uint64) {
 	}
 	n := min(int(seq-k.seq0), k.held.len())
 	k.held.dropFront(n)
+	d.p.progress.done.Add(int64(n))
 	k.seq0 += uint64(n)
 	if k.held.len() == 0 {
 		k.solo = false
@@ -552,10 +561,10 @@ func (d *dispatch) finishedUpTo(k *kid, seq uint64) {
 // ended deals with a kid whose process has exited and whose pipes are
 // drained: it reports a failure and sends on the requests it held.
 func (d *dispatch) ended(k *kid) {
-	if k.final && !d.cfg.Mode.oneToOne() {
+	if k.final && !d.cfg.Mode.OneToOne() {
 		d.finishedUpTo(k, k.done)
 	}
-	ke := k.reap(d.cfg.Mode.oneToOne())
+	ke := k.reap(d.cfg.Mode.OneToOne())
 	if ke == nil || k.expired {
 		return
 	}
@@ -591,7 +600,7 @@ func (d *dispatch) ended(k *kid) {
 		switch {
 		case r.attempt == 0 && !d.cancelled && d.fatal == nil:
 			d.requeue(r) // never seen by the guest: just give it to another kid
-		case d.cfg.Mode.oneToOne() && r.attempt <= d.cfg.Retries && !errors.Is(ke, ErrTimeout) && !d.cancelled && d.fatal == nil:
+		case d.cfg.Mode.OneToOne() && r.attempt <= d.cfg.Retries && !errors.Is(ke, ErrTimeout) && !d.cancelled && d.fatal == nil:
 			d.requeue(r)
 		default:
 			d.failed(r, ke)

@@ -2,8 +2,8 @@
 // requests and replies through it.
 //
 // A kid is this program's own binary re-executed in kid mode: it runs one
-// WASI module with wazero, whose stdin is the request pipe and whose stdout
-// is the reply pipe. Kid mode is detected when package host initializes, so
+// WASI module with wazero, fed from the parent's request pipe, replying on
+// a pipe of its own. Kid mode is detected when package host initializes, so
 // a program that imports host needs no plumbing in its main function.
 //
 //	pool, err := host.New(ctx, host.Config{Module: "filter.wasm", Kids: 4})
@@ -20,13 +20,39 @@
 // pipes, writes batches of request frames to whichever kid can take them and
 // reads whatever replies are ready, cut with package frames.
 //
-// Three modes say how replies relate to requests (Config.Mode):
+// A module may describe itself in a wasmpool custom section (see package
+// abi): New takes its framings and one-reply mode where the Config says
+// nothing, and refuses to start without the directories and variables it
+// declares it needs (a *GrantError); Config.WithSection says what New will
+// run with, and Config.IgnoreSection skips it all. Package host/inspect
+// reads modules and their sections.
+//
+// Byte streams go through Filter, which the wasmpool command uses: it cuts
+// a reader into frames (or batches of them) and writes the replies to a
+// writer, yielding only errors:
+//
+//	for err := range pool.Filter(ctx, os.Stdout, os.Stdin) { log.Print(err) }
+//
+// Kids run the module in one of two ways (Config.Instances). A module that
+// declares the session contract (the guest SDKs make every module export
+// abi.SessionMarker) gets one long-lived instance per kid, fed request
+// after request. Any other WASI program gets a fresh instance per batch of
+// whole frames, its stdin the batch and then EOF: read-ahead, buffered
+// output, any number of replies per request all work. A failed batch is
+// split until the failing record stands alone; only that record fails.
+// Batch kids stay up from one run to the next.
+//
+// Four modes say how replies relate to requests (Config.Mode; Auto, the
+// zero value, is Ordered for a module that declares one-to-one, else
+// Stream):
 //   - Stream: a guest may reply 0, 1 or many frames per request; replies come
 //     in arrival order.
 //   - Tagged: exactly one reply per request, in arrival order, each with the
 //     index of its request.
 //   - Ordered: exactly one reply per request, in input order, through a
 //     bounded reorder window.
+//   - Keep: any number of replies per request, in input order, by batch
+//     (batch instances only).
 //
 // Fork-join is the other model, procpool's forkJoin: [ForkJoin] runs one
 // fresh instance of the module per part of a range, at most Config.Kids at

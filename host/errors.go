@@ -77,3 +77,10 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // ErrTimeout: a request took longer than Config.Timeout; its kid was
 // stopped.
 var ErrTimeout = errors.New("host: request timed out")
+
+// WriteError reports that writing replies to Filter's writer failed; it
+// ends the run.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "host: writing the replies: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }

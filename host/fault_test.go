@@ -132,7 +132,7 @@ func TestHostileGuests(t *testing.T) {
 				t.Fatalf("the run failed: %v", o.fatal)
 			}
 			t.Logf("%d requests sent: %d replies + %d request errors, %d kid errors", o.requests, len(o.replies), len(o.reqErrs), len(o.kidErrs))
-			accounted(t, tc.reqs, o, tc.cfg.Mode != host.Stream, tc.args[0] == "twice" || tc.args[0] == "none")
+			accounted(t, tc.reqs, o, p.Config().Mode != host.Stream, tc.args[0] == "twice" || tc.args[0] == "none")
 			for _, c := range tc.checks {
 				c(t, o)
 			}

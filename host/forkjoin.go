@@ -97,11 +97,14 @@ var ErrPartStopped = errors.New("host: part stopped: another part failed")
 // added to cfg.Env: WASMPOOL_LO, WASMPOOL_HI, WASMPOOL_PART and
 // WASMPOOL_PARTS (len(parts)) (see package abi). Its stdin and stdout are
 // as opts say; its stderr lines go to cfg.Stderr prefixed "part i: ".
-// It has cfg's grants (Dirs, Env) and MemoryLimit; cfg.Timeout bounds the
-// wall time of each attempt at a part (the kid is killed; the part fails
-// with ErrTimeout, unretried). A part whose guest fails (non-zero exit,
-// trap, killed) is run again in a new kid up to cfg.Retries times. Framing,
-// Mode, Window, MaxFrame and MaxRequests do not apply; Command is refused.
+// It has cfg's grants (Dirs, Env), checked against the needs the module's
+// wasmpool section declares, as New checks them (unless IgnoreSection),
+// and cfg's MemoryLimit. cfg.Timeout bounds the wall time of each attempt
+// at a part (the kid is killed; the part fails with ErrTimeout,
+// unretried). A part whose guest fails (non-zero exit, trap, killed) is
+// run again in a new kid up to cfg.Retries times. Framing, Mode, Window,
+// MaxFrame, MaxRequests and the batch settings do not apply; Command is
+// refused.
 //
 // The error is nil when every part succeeded. Otherwise it is the
 // context's error if ctx was cancelled, else a *PartError for the first
@@ -124,8 +127,11 @@ func ForkJoin(ctx context.Context, cfg Config, parts []Range, opts ForkJoinOptio
 			return nil, fmt.Errorf("%w: parts[%d]: %v is reversed", ErrConfig, i, r)
 		}
 	}
-	cfg, err := cfg.normalize()
+	cfg, _, err := cfg.WithSection() // the grants it declares it needs
 	if err != nil {
+		return nil, err
+	}
+	if cfg, err = cfg.normalize(); err != nil {
 		return nil, err
 	}
 	mod, err := compile(ctx, cfg)
@@ -316,7 +322,7 @@ func (fj *forkJoin) watch(ctx, runCtx context.Context, part, slot int, proc *pro
 			failed <- fmt.Errorf("host: ForkJoin: writing the output of part %d: %w", part, sink.err)
 		}
 	})
-	var tail stderrTail
+	var tail lineTail
 	copies.Go(func() { fj.forward(part, stderr, &tail) })
 
 	type exit struct {
@@ -397,15 +403,15 @@ const (
 	partLine = 4 << 10
 )
 
-// stderrTail keeps the last stderr lines of a part and its trap message.
-type stderrTail struct {
+// lineTail keeps the last stderr lines of a part and its trap message.
+type lineTail struct {
 	lines []string
 	trap  string
 }
 
 // forward copies a part's stderr to Config.Stderr line by line, each
 // prefixed "part N: ", and keeps the last lines.
-func (fj *forkJoin) forward(part int, r io.Reader, tail *stderrTail) {
+func (fj *forkJoin) forward(part int, r io.Reader, tail *lineTail) {
 	br := bufio.NewReaderSize(r, partLine)
 	prefix := "part " + strconv.Itoa(part) + ": "
 	for {

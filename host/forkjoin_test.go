@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/host/inspect"
 	"github.com/wasmpool/wasmpool/internal/guestbuild"
 )
 
@@ -359,4 +360,31 @@ func TestForkJoinBesideRun(t *testing.T) {
 	if i != len(reqs) {
 		t.Errorf("%d replies, want %d", i, len(reqs))
 	}
+}
+
+// TestForkJoinSection: the grants a module's wasmpool section declares it
+// needs are checked as New checks them.
+func TestForkJoinSection(t *testing.T) {
+	guest, err := forkGuest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := os.ReadFile(guest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	described, err := inspect.SetModuleSection(code, []byte("dir /state rw\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := host.Config{ModuleBytes: described, CacheDir: cacheDir, Kids: 1, Stderr: io.Discard}
+	var ge *host.GrantError
+	if _, err := host.ForkJoin(context.Background(), cfg, host.NSplit(1, 1), host.ForkJoinOptions{}); !errors.As(err, &ge) {
+		t.Errorf("no grant for the section's /state: %v", err)
+	}
+	cfg.Dirs = []host.Dir{{Host: t.TempDir(), Guest: "/state"}}
+	if _, err := host.ForkJoin(context.Background(), cfg, host.NSplit(1, 1), host.ForkJoinOptions{}); err != nil {
+		t.Errorf("granted: %v", err)
+	}
+	checkNoKids(t)
 }

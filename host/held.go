@@ -6,12 +6,10 @@ import "github.com/wasmpool/wasmpool/frames"
 // order given. It keeps them as runs: requests dealt to the kid one after
 // another whose indices step evenly (0, 2, 4, … while two kids share the
 // dealing) and whose frames lie back to back in the kid's request stream.
-// A run takes a few words however many requests it covers. A record per
-// request cost a 1-byte job 32 bytes: 2 MiB per kid at maxHeld, filled
-// before the kid had even started, and on a virtual machine where a fresh
-// page costs tens of microseconds that was the largest part of a short
-// run's start. Where a frame inside a run begins is found again, when it
-// is needed, by splitting the frames (see kid.eachHeld).
+// A run takes a few words however many requests it covers: a record per
+// request filled megabytes of fresh pages per kid (RATIONALE.md, "Why the
+// pool counts pages"). Where a frame inside a run begins is found again,
+// when it is needed, by splitting the frames (see kid.eachHeld).
 type heldQueue struct {
 	runs ring[heldRun]
 	size int

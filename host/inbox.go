@@ -13,32 +13,32 @@ import (
 // ready, and never blocks the source while kids are busy. Requests are
 // copied into a shared buffer under a lock; the loop swaps the buffer out
 // whole, so a busy loop takes thousands of requests per lock.
-//
-// The producer's lock per request costs about 20 ns (a quarter of the
-// parent's CPU with 1-byte jobs and `cat` kids). Publishing with one atomic
-// store per request instead (a single-producer queue, cache lines padded)
-// measured no cheaper. Copying requests into a private batch and publishing
-// every 64 would save it, but a source that blocks after yielding one
-// request (a conversation, tail -f) would strand what the batch holds, and
-// TestInboxConversation would hang: every request is published at once.
+// Every request is published at once, under the lock: a source that blocks
+// after yielding one (a conversation, tail -f) must not strand it
+// (TestInboxConversation; host/RATIONALE.md says what the alternatives
+// measured).
 type inbox struct {
 	mu       sync.Mutex
-	room     sync.Cond // signalled when the loop takes the buffer, or closes
-	pending  batch     // filled by the producer
-	done     bool      // the requests are exhausted
-	closed   bool      // the loop wants no more
-	asleep   bool      // the loop found nothing and waits in poll
-	timerSet bool      // a delayed nudge is on its way
-	wake     int       // write end of the loop's wake pipe
+	room     sync.Cond  // signalled when the loop takes the buffer, or closes
+	pending  requestRun // filled by the producer
+	done     bool       // the requests are exhausted
+	closed   bool       // the loop wants no more
+	asleep   bool       // the loop found nothing and waits in poll
+	timerSet bool       // a delayed nudge is on its way
+	wake     int        // write end of the loop's wake pipe
 
-	cur batch // owned by the loop
-	pos int
+	cur    requestRun // owned by the loop
+	pos    int
+	errPos int
 }
 
-// batch holds requests back to back: request i is data[ends[i-1]:ends[i]].
-type batch struct {
+// requestRun holds requests back to back: request i is data[ends[i-1]:ends[i]].
+// A request that failed before it came (a frame over the limit) has no
+// payload, ends[i] < 0 (-1 - its end), and the next of errs.
+type requestRun struct {
 	data []byte
 	ends []int
+	errs []error
 }
 
 const (
@@ -52,21 +52,23 @@ const (
 	nudgeDelay    = 200 * time.Microsecond
 )
 
-func newInbox(requests iter.Seq[[]byte], wake int) *inbox {
+func newInbox(requests iter.Seq2[[]byte, error], wake int) *inbox {
 	in := &inbox{wake: wake}
 	in.room.L = &in.mu
 	go in.produce(requests)
 	return in
 }
 
-func (in *inbox) produce(requests iter.Seq[[]byte]) {
+// requests yields each request, or an error for one that failed before
+// it came.
+func (in *inbox) produce(requests iter.Seq2[[]byte, error]) {
 	defer func() {
 		in.mu.Lock()
 		in.done = true
 		in.nudge()
 		in.mu.Unlock()
 	}()
-	for req := range requests {
+	for req, failed := range requests {
 		in.mu.Lock()
 		for !in.closed && (len(in.pending.data) >= inboxBytes || len(in.pending.ends) >= inboxRequests) {
 			in.room.Wait()
@@ -75,8 +77,13 @@ func (in *inbox) produce(requests iter.Seq[[]byte]) {
 			in.mu.Unlock()
 			return
 		}
-		in.pending.data = append(in.pending.data, req...)
-		in.pending.ends = append(in.pending.ends, len(in.pending.data))
+		if failed != nil {
+			in.pending.ends = append(in.pending.ends, -1-len(in.pending.data))
+			in.pending.errs = append(in.pending.errs, failed)
+		} else {
+			in.pending.data = append(in.pending.data, req...)
+			in.pending.ends = append(in.pending.ends, len(in.pending.data))
+		}
 		if len(in.pending.data) >= nudgeBytes || len(in.pending.ends) >= nudgeRequests {
 			in.nudge()
 		} else if in.asleep && !in.timerSet {
@@ -103,12 +110,14 @@ func (in *inbox) nudge() {
 	}
 }
 
-// next returns the next request, valid until the following call. ok is
-// false when none is ready; eof is true when none will come.
-func (in *inbox) next() (req []byte, ok, eof bool) {
+// next returns the next request, valid until the following call, or the
+// error of a request that failed before it came. ok is false when none is
+// ready; eof is true when none will come.
+func (in *inbox) next() (req []byte, failed error, ok, eof bool) {
 	if in.pos == len(in.cur.ends) {
 		in.mu.Lock()
-		in.cur.data, in.cur.ends = in.cur.data[:0], in.cur.ends[:0]
+		in.cur.data, in.cur.ends, in.cur.errs = in.cur.data[:0], in.cur.ends[:0], in.cur.errs[:0]
+		in.errPos = 0
 		in.cur, in.pending = in.pending, in.cur
 		in.pos = 0
 		empty, done := len(in.cur.ends) == 0, in.done
@@ -116,16 +125,38 @@ func (in *inbox) next() (req []byte, ok, eof bool) {
 		in.room.Signal()
 		in.mu.Unlock()
 		if empty {
-			return nil, false, done
+			return nil, nil, false, done
 		}
 	}
 	start := 0
 	if in.pos > 0 {
-		start = in.cur.ends[in.pos-1]
+		start = endOf(in.cur.ends[in.pos-1])
 	}
 	end := in.cur.ends[in.pos]
 	in.pos++
-	return in.cur.data[start:end:end], true, false
+	if end < 0 {
+		in.errPos++
+		return nil, in.cur.errs[in.errPos-1], true, false
+	}
+	return in.cur.data[start:end:end], nil, true, false
+}
+
+func endOf(end int) int {
+	if end < 0 {
+		return -1 - end
+	}
+	return end
+}
+
+// records adapts requests to what the inbox takes.
+func records(requests iter.Seq[[]byte]) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for r := range requests {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
 }
 
 // close tells the producer to stop; it returns at once, and the producer

@@ -17,7 +17,7 @@ func drain(t *testing.T, in *inbox, wake int, each func(req []byte)) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		req, ok, eof := in.next()
+		req, _, ok, eof := in.next()
 		switch {
 		case eof:
 			return
@@ -58,7 +58,7 @@ func TestInboxDeliversEveryRequestInOrder(t *testing.T) {
 		}
 	}
 	wake := wakePipe(t)
-	in := newInbox(requests, wake[1])
+	in := newInbox(records(requests), wake[1])
 	defer in.close()
 	got := 0
 	drain(t, in, wake[0], func(req []byte) {
@@ -93,7 +93,7 @@ func TestInboxConversation(t *testing.T) {
 		}
 	}
 	wake := wakePipe(t)
-	in := newInbox(requests, wake[1])
+	in := newInbox(records(requests), wake[1])
 	defer in.close()
 	n := 0
 	drain(t, in, wake[0], func(req []byte) {
@@ -121,7 +121,7 @@ func TestInboxCloseStopsTheProducer(t *testing.T) {
 		}
 	}
 	wake := wakePipe(t)
-	in := newInbox(requests, wake[1])
+	in := newInbox(records(requests), wake[1])
 	time.Sleep(50 * time.Millisecond) // the producer fills its chunks and waits
 	if limit := inboxBytes / 1000; yielded.Load() > int64(limit+1) {
 		t.Errorf("%d requests taken with nobody reading, want at most %d", yielded.Load(), limit+1)

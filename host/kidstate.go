@@ -17,11 +17,36 @@ import (
 	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
-// kid is the parent's state for one kid process.
-type kid struct {
+// kidProc is a kid process as the parent sees it, whatever its instances
+// do: its pipes, its stderr, and how it ended.
+type kidProc struct {
 	slot int // from 1
 	proc *process
 	pid  int
+
+	inOpen bool // the request pipe is open
+	broken bool // the kid stopped reading (EPIPE)
+
+	outEOF, errEOF, ackEOF, exited bool
+
+	stderr  []byte   // a partial stderr line
+	tail    []string // the last stderr lines
+	trap    string
+	fault   error // why the pool stopped this kid
+	killed  bool  // the pool sent SIGKILL
+	expired bool  // killed at the end of a cancelled run's grace period
+}
+
+func newKidProc(slot int, proc *process) kidProc {
+	return kidProc{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true}
+}
+
+// drained reports whether the kid has exited and all its pipes are read.
+func (k *kidProc) drained() bool { return k.exited && k.outEOF && k.errEOF && k.ackEOF }
+
+// kid is the parent's state for one kid process of a session.
+type kid struct {
+	kidProc
 
 	// Requests: out holds the frames given to the kid from the first held
 	// one on; out[:written] has gone into the pipe, and trimmed bytes of
@@ -33,9 +58,7 @@ type kid struct {
 	framing frames.Framing // of requests
 	seq0    uint64         // the kid's own number of the first held request, from 0
 	given   int            // requests given over the kid's life
-	inOpen  bool           // the request pipe is open
 	solo    bool           // holds a retried request and gets nothing else meanwhile
-	broken  bool           // the kid stopped reading (EPIPE)
 
 	// Replies.
 	in             []byte
@@ -50,15 +73,6 @@ type kid struct {
 	up              bool // the kid's first report arrived: its guest runs
 	native          bool // a Command kid: it sends no reports
 	progress        time.Time
-
-	outEOF, errEOF, ackEOF, exited bool
-
-	stderr  []byte   // a partial stderr line
-	tail    []string // the last stderr lines
-	trap    string
-	fault   error // why the pool stopped this kid
-	killed  bool  // the pool sent SIGKILL
-	expired bool  // killed at the end of a cancelled run's grace period
 }
 
 const (
@@ -68,7 +82,7 @@ const (
 )
 
 func newKid(slot int, proc *process, framing frames.Framing) *kid {
-	return &kid{slot: slot, proc: proc, pid: proc.proc.Pid, inOpen: true, in: make([]byte, replyBuffer), framing: framing}
+	return &kid{kidProc: newKidProc(slot, proc), in: make([]byte, replyBuffer), framing: framing}
 }
 
 // frame returns h's frame.
@@ -143,7 +157,7 @@ func (k *kid) busy() bool { return k.up && k.delivered > k.done }
 
 func (k *kid) unsent() int { return len(k.out) - k.written }
 
-func (k *kid) live() bool { return k.proc != nil }
+func (k *kidProc) live() bool { return k.proc != nil }
 
 // writeRequests writes what it can of the queued frames without blocking.
 func (k *kid) writeRequests() {
@@ -165,7 +179,7 @@ func (k *kid) writeRequests() {
 	}
 }
 
-func (k *kid) closeInput() {
+func (k *kidProc) closeInput() {
 	if k.inOpen {
 		unix.Close(k.proc.stdin)
 		k.inOpen = false
@@ -241,7 +255,7 @@ func (k *kid) readAcks() {
 
 // readStderr forwards the kid's stderr lines to w with the kid's number in
 // front, and keeps the last ones for error reports.
-func (k *kid) readStderr(w io.Writer) {
+func (k *kidProc) readStderr(w io.Writer) {
 	var buf [16 << 10]byte
 	n, err := unix.Read(k.proc.stderr, buf[:])
 	if err == unix.EAGAIN || err == unix.EINTR {
@@ -277,7 +291,7 @@ func (k *kid) readStderr(w io.Writer) {
 	}
 }
 
-func (k *kid) line(w io.Writer, line []byte) {
+func (k *kidProc) line(w io.Writer, line []byte) {
 	fmt.Fprintf(w, "kid %d: %s\n", k.slot, line)
 	s := string(line)
 	if t, ok := strings.CutPrefix(s, abi.TrapPrefix); ok {
@@ -293,7 +307,7 @@ func (k *kid) line(w io.Writer, line []byte) {
 }
 
 // kill stops the kid for a reason the pool found.
-func (k *kid) kill(why error) {
+func (k *kidProc) kill(why error) {
 	if k.fault == nil {
 		k.fault = why
 	}
@@ -308,6 +322,25 @@ func (k *kid) kill(why error) {
 // returns the kid's error, or nil if it ended cleanly: exit 0, after the
 // pool closed its input, holding nothing.
 func (k *kid) reap(oneToOne bool) *KidError {
+	ke := k.wait()
+	if ke == nil && k.held.len() == 0 {
+		return nil
+	}
+	if ke == nil {
+		ke = &KidError{Kid: k.slot, Pid: k.pid, Stderr: k.tail}
+		if oneToOne {
+			ke.Err = fmt.Errorf("%w: exited with %d request(s) unanswered, but this mode needs exactly one reply per request", ErrProtocol, k.held.len())
+		} else {
+			ke.Err = fmt.Errorf("exited before it finished %d request(s)", k.held.len())
+		}
+	}
+	return ke
+}
+
+// wait collects the exited kid's status and releases its descriptors. It
+// returns the kid's error, or nil if it exited 0 of its own accord and
+// took every request it was sent.
+func (k *kidProc) wait() *KidError {
 	k.closeInput()
 	for _, fd := range []struct {
 		open bool
@@ -318,6 +351,7 @@ func (k *kid) reap(oneToOne bool) *KidError {
 		}
 	}
 	state, err := k.proc.proc.Wait()
+	k.proc.release()
 	k.proc = nil
 	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: -1, Trap: k.trap, Stderr: k.tail, Err: k.fault}
 	if err != nil {
@@ -331,18 +365,8 @@ func (k *kid) reap(oneToOne bool) *KidError {
 	default:
 		ke.ExitCode = ws.ExitStatus()
 	}
-	if ke.ExitCode == abi.ExitTimeout && ke.Err == nil {
-		ke.Err = ErrTimeout
-	}
-	if ke.ExitCode == 0 && ke.Err == nil && !k.broken && k.held.len() == 0 {
+	if ke.ExitCode == 0 && ke.Err == nil && !k.broken {
 		return nil
-	}
-	if ke.ExitCode == 0 && ke.Err == nil && k.held.len() > 0 {
-		if oneToOne {
-			ke.Err = fmt.Errorf("%w: exited with %d request(s) unanswered, but this mode needs exactly one reply per request", ErrProtocol, k.held.len())
-		} else {
-			ke.Err = fmt.Errorf("exited before it finished %d request(s)", k.held.len())
-		}
 	}
 	return ke
 }

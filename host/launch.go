@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +24,27 @@ type process struct {
 	stderr int
 	ack    int // the kid's progress reports (see feed); the parent reads
 	pidfd  int
+	// reads is, for a batch kid, the page where it keeps how far its
+	// running instance has read (kidside.ReadsFD); nil otherwise.
+	reads []byte
+}
+
+// readsOf returns what a batch kid's reads page says: the batch running,
+// the bytes of it read, and where the last read began.
+func (p *process) readsOf() (id, consumed, lastStart uint64, ok bool) {
+	if p.reads == nil {
+		return 0, 0, 0, false
+	}
+	w := unsafe.Slice((*uint64)(unsafe.Pointer(&p.reads[0])), 3)
+	return atomic.LoadUint64(&w[kidside.ReadsID]), atomic.LoadUint64(&w[kidside.ReadsConsumed]), atomic.LoadUint64(&w[kidside.ReadsLastStart]), true
+}
+
+// release unmaps what the parent mapped for the kid.
+func (p *process) release() {
+	if p.reads != nil {
+		unix.Munmap(p.reads)
+		p.reads = nil
+	}
 }
 
 // maxSpec is the kernel's limit on one environment string (MAX_ARG_STRLEN).
@@ -46,13 +69,38 @@ func launchLocal(spec kidside.Spec, pipeSize int) (*process, error) {
 			env = append(env, kv)
 		}
 	}
-	return start(exe, []string{exe}, env, spec.Kid, pipeSize, false)
+	var reads *os.File // start closes it once the kid has it
+	var page []byte
+	if spec.Instance == kidside.Batch {
+		fd, err := unix.MemfdCreate("wasmpool-reads", unix.MFD_CLOEXEC)
+		if err == nil {
+			reads = os.NewFile(uintptr(fd), "kid-reads")
+			if err = reads.Truncate(kidside.ReadsPage); err == nil {
+				page, err = unix.Mmap(fd, 0, kidside.ReadsPage, unix.PROT_READ, unix.MAP_SHARED)
+			}
+			if err != nil {
+				reads.Close()
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("host: the reads page of kid %d: %w", spec.Kid, err)
+		}
+	}
+	p, err := start(exe, []string{exe}, env, spec.Kid, pipeSize, false, reads)
+	if err != nil {
+		if page != nil {
+			unix.Munmap(page)
+		}
+		return nil, err
+	}
+	p.reads = page
+	return p, nil
 }
 
 // launchCommand starts a native program as kid number slot; its stdout is
 // the reply pipe.
 func launchCommand(argv []string, slot, pipeSize int) (*process, error) {
-	return start(argv[0], argv, os.Environ(), slot, pipeSize, true)
+	return start(argv[0], argv, os.Environ(), slot, pipeSize, true, nil)
 }
 
 // start starts a kid process with its four pipes, at the descriptors
@@ -60,7 +108,7 @@ func launchCommand(argv []string, slot, pipeSize int) (*process, error) {
 // descriptor (a native program's stdout), progress reports, and stderr,
 // which also takes a wasm kid's fd 1, so that nothing but the guest can
 // write a reply.
-func start(path string, argv, env []string, slot, pipeSize int, native bool) (*process, error) {
+func start(path string, argv, env []string, slot, pipeSize int, native bool, reads *os.File) (*process, error) {
 	var fds [8]int // stdin r/w, stdout r/w, stderr r/w, ack r/w
 	for i := 0; i < 4; i++ {
 		var p [2]int
@@ -89,6 +137,9 @@ func start(path string, argv, env []string, slot, pipeSize int, native bool) (*p
 	files := []*os.File{kidside.RequestsFD: in, 1: errs, 2: errs, kidside.ReportsFD: reports, kidside.RepliesFD: out}
 	if native {
 		files = []*os.File{in, out, errs, reports}
+	}
+	if reads != nil {
+		files = append(files, reads) // kidside.ReadsFD
 	}
 	proc, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   env,

@@ -2,15 +2,21 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host/inspect"
 	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
@@ -34,37 +40,79 @@ type Stats struct {
 	Replies  int   // reply frames received
 	Errors   int   // requests that ended in an error instead of a reply
 	Restarts int   // kids that failed and were replaced
+	Batches  int   // batches run (batch instances), parts of failed ones included
 	PerKid   []int // requests given to each kid slot, retries included
+}
+
+// Progress is how far the current or last run is. Pool.Progress may be
+// called from any goroutine while a run goes on.
+type Progress struct {
+	Taken int64 // records taken from the input
+	Done  int64 // records finished: replied to, or failed
+	// DoneBytes counts the input bytes of the finished records, with
+	// batch instances (0 with session instances).
+	DoneBytes int64
+}
+
+// progressCounts are the pool's live counts behind Progress.
+type progressCounts struct {
+	taken, done, doneBytes atomic.Int64
+}
+
+// Progress returns how far the current or last run is.
+func (p *Pool) Progress() Progress {
+	return Progress{Taken: p.progress.taken.Load(), Done: p.progress.done.Load(), DoneBytes: p.progress.doneBytes.Load()}
 }
 
 // Pool is a pool of kid processes running one module. Create it with New,
 // stream requests through it with Run, and release it with Close.
 type Pool struct {
-	cfg Config
-	mod compiled
+	cfg     Config
+	mod     compiled
+	section *inspect.Section // applied by New, nil if none
 
-	mu      sync.Mutex
-	idle    []*kid // kids started by New for the first run
-	running context.CancelFunc
-	closed  bool
-	stats   Stats
+	instances Instances // as resolved by New
+	progress  progressCounts
+
+	mu        sync.Mutex
+	idle      []*kid      // session kids started by New for the first run
+	idleBatch []*batchKid // batch kids waiting for the next run
+	running   context.CancelFunc
+	closed    bool
+	stats     Stats
 }
 
-// New compiles the module (once: kids load it from the cache) and starts
-// the kids. Errors wrap ErrConfig or ErrModule, or say which kid could not
-// start.
+// New applies the module's wasmpool section (see Config.WithSection),
+// compiles the module (once: kids load it from the cache) and starts the
+// kids. Errors wrap ErrConfig or ErrModule (a *GrantError, a
+// *ConflictError among them), or say which kid could not start.
 func New(ctx context.Context, cfg Config) (*Pool, error) {
-	cfg, err := cfg.normalize()
+	cfg, section, err := cfg.WithSection()
+	if err == nil {
+		cfg, err = cfg.normalize()
+	}
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg}
+	p := &Pool{cfg: cfg, section: section}
 	if len(cfg.Command) == 0 {
 		if p.mod, err = compile(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
+	if p.instances, err = cfg.resolveInstances(p.mod.session || section != nil && section.Session); err != nil {
+		return nil, err
+	}
 	for slot := 1; slot <= cfg.Kids; slot++ {
+		if p.instances == BatchInstances {
+			proc, err := launchLocal(p.spec(slot, kidside.Batch), cfg.PipeSize)
+			if err != nil {
+				p.Close()
+				return nil, err
+			}
+			p.idleBatch = append(p.idleBatch, newBatchKid(slot, proc))
+			continue
+		}
 		k, err := p.startKid(slot)
 		if err != nil {
 			p.Close()
@@ -75,8 +123,13 @@ func New(ctx context.Context, cfg Config) (*Pool, error) {
 	return p, nil
 }
 
-// Config returns the pool's configuration with its defaults filled in.
+// Config returns the pool's configuration as New resolved it: defaults
+// filled in, and what the module's wasmpool section declares applied.
 func (p *Pool) Config() Config { return p.cfg }
+
+// Instances says how the pool's kids run the module, as New resolved
+// Config.Instances.
+func (p *Pool) Instances() Instances { return p.instances }
 
 func (p *Pool) startKid(slot int) (*kid, error) {
 	spec := p.spec(slot, kidside.Session)
@@ -110,12 +163,27 @@ func (p *Pool) spec(slot int, instance string) kidside.Spec {
 		CacheDir:    p.cfg.CacheDir,
 		MemoryPages: p.cfg.memoryPages(),
 		Args:        append([]string{filepath.Base(p.mod.name)}, p.cfg.Args...),
-		Env:         p.cfg.Env,
+		Env:         p.guestEnv(),
 		Dirs:        dirs,
 		Framing:     p.cfg.Framing.String(),
 		Instance:    instance,
 		OneAtATime:  p.cfg.Timeout > 0,
+		OutputLimit: p.cfg.outputLimit(),
 	}
+}
+
+// Errors of Run and Filter called at the wrong time.
+var (
+	ErrBusy   = errors.New("host: the pool is running already: runs do not overlap")
+	ErrClosed = errors.New("host: the pool is closed")
+)
+
+// guestEnv is the guest's environment: Config.Env, and the pool's
+// framings, so that an SDK guest frames as the pool does.
+func (p *Pool) guestEnv() []string {
+	return append(slices.Clip(p.cfg.Env),
+		abi.FramesEnv+"="+p.cfg.Framing.String(),
+		abi.ReplyFramesEnv+"="+p.cfg.ReplyFraming.String())
 }
 
 // Run streams requests through the kids and yields the replies.
@@ -132,49 +200,203 @@ func (p *Pool) spec(slot int, instance string) kidside.Spec {
 // get no reply, and, last, a fatal error (the context's, or one wrapping
 // ErrKidsFailing) after which the run is over. Breaking out of the loop
 // stops the run: every kid is killed and reaped before the loop returns.
+// With batch instances, an instance's failure is not reported on its own:
+// the batch is split until the record that fails stands alone, and that
+// record's *RequestError carries the instance's *KidError.
 //
-// Run may be called again after a run is over; each run after the first
-// starts new kids. Runs do not overlap.
+// Run may be called again after a run is over. Kids of batch instances
+// stay up between runs; session kids end with their run's input, and each
+// run after the first starts new ones. Runs do not overlap: a second Run
+// while one is going yields ErrBusy.
 func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Reply, error] {
 	return func(yield func(Reply, error) bool) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		p.mu.Lock()
-		if p.closed || p.running != nil {
-			p.mu.Unlock()
-			what := "closed"
-			if !p.closed {
-				what = "already running"
+		fail := func(err error) bool {
+			index := -1
+			if re := (*RequestError)(nil); errors.As(err, &re) {
+				index = re.Index
 			}
-			yield(Reply{Index: -1}, fmt.Errorf("host: Run: the pool is %s", what))
+			return yield(Reply{Index: index}, err)
+		}
+		if p.instances == BatchInstances {
+			output := func(f *finished) bool {
+				return p.yieldFrames(f, yield)
+			}
+			p.runBatches(ctx, func(wake int) batchInput {
+				return &recordInput{in: newInbox(records(requests), wake)}
+			}, output, fail)
 			return
 		}
-		p.running = cancel
-		kids := p.idle
-		p.idle = nil
-		p.stats = Stats{PerKid: make([]int, p.cfg.Kids)}
-		p.mu.Unlock()
-		defer func() {
-			p.mu.Lock()
-			p.running = nil
-			p.mu.Unlock()
-		}()
-
-		d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.Kids)}
-		copy(d.kids, kids)
-		if p.cfg.Mode == Ordered {
-			d.order = make([]orderSlot, p.cfg.Window)
-		}
-		if err := unix.Pipe2(d.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-			d.shutdown()
-			yield(Reply{Index: -1}, fmt.Errorf("host: pipe: %w", err))
-			return
-		}
-		defer d.shutdown()
-		d.inbox = newInbox(requests, d.wake[1])
-		defer d.inbox.close()
-		d.run()
+		p.runSession(ctx, records(requests), yield, fail)
 	}
+}
+
+// Filter streams the frames of src through the kids and writes their
+// replies to dst, yielding each error as Run does. With batch instances
+// the input is cut into batches of whole frames as it comes, without
+// cutting frame by frame, and each batch's output is written whole, in
+// input order in the Keep and Ordered modes. A frame larger than MaxFrame
+// is skipped as it streams by and reported as a *RequestError without its
+// payload; a last frame cut short is reported with what came of it. A
+// write error on dst ends the run: a *WriteError is the last error
+// yielded.
+func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Seq[error] {
+	return func(yield func(error) bool) {
+		var writeErr error
+		fail := func(err error) bool {
+			if errors.Is(err, context.Canceled) && writeErr != nil {
+				err = writeErr
+			}
+			return yield(err)
+		}
+		write := func(b []byte) bool {
+			if _, err := dst.Write(b); err != nil {
+				writeErr = &WriteError{Err: err}
+				yield(writeErr)
+				return false
+			}
+			return true
+		}
+		if p.instances == BatchInstances {
+			p.runBatches(ctx, func(wake int) batchInput {
+				return &streamInput{src: newByteInbox(src, wake), f: p.cfg.Framing, max: p.cfg.MaxFrame}
+			}, func(f *finished) bool { return write(f.out) }, fail)
+			return
+		}
+		var buf []byte
+		p.runSession(ctx, frameRecords(src, p.cfg.Framing, p.cfg.MaxFrame), func(r Reply, err error) bool {
+			if err != nil {
+				return fail(err)
+			}
+			buf, err = p.cfg.ReplyFraming.Append(buf[:0], r.Data)
+			if err != nil { // a reply cut from the stream always frames again
+				return fail(err)
+			}
+			return write(buf)
+		}, fail)
+	}
+}
+
+// frameRecords cuts src into the payloads of its frames, and an error for
+// each frame over maxFrame (skipped) or cut short.
+func frameRecords(src io.Reader, f frames.Framing, maxFrame int) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		r := frames.NewReader(src, f)
+		r.SetMaxFrame(maxFrame)
+		r.SkipTooLarge()
+		for r.Scan() {
+			if err := r.Skipped(); err != nil {
+				if !yield(nil, fmt.Errorf("%w; it is skipped", err)) {
+					return
+				}
+				continue
+			}
+			if !yield(r.Bytes(), nil) {
+				return
+			}
+		}
+		if err := r.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// yieldFrames yields the reply frames of a batch's output, each with the
+// index of its request in the one-reply modes.
+func (p *Pool) yieldFrames(f *finished, yield func(Reply, error) bool) bool {
+	out, i := f.out, 0
+	for len(out) > 0 {
+		adv, frame, err := p.cfg.ReplyFraming.Split(out, true, 0)
+		if err != nil || adv == 0 {
+			return yield(Reply{Index: -1, Kid: f.kid}, fmt.Errorf("%w: batch output: %v", ErrProtocol, err))
+		}
+		index := -1
+		if p.cfg.Mode.OneToOne() {
+			index = f.first + i
+		}
+		if !yield(Reply{Data: frame, Index: index, Kid: f.kid}, nil) {
+			return false
+		}
+		out, i = out[adv:], i+1
+	}
+	return true
+}
+
+// begin starts a run: it marks the pool running and returns the run's
+// context and how to end the run.
+func (p *Pool) begin(ctx context.Context) (context.Context, func(), error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.closed:
+		return nil, nil, ErrClosed
+	case p.running != nil:
+		return nil, nil, ErrBusy
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p.running = cancel
+	p.stats = Stats{PerKid: make([]int, p.cfg.Kids)}
+	p.progress.taken.Store(0)
+	p.progress.done.Store(0)
+	p.progress.doneBytes.Store(0)
+	return ctx, func() {
+		cancel()
+		p.mu.Lock()
+		p.running = nil
+		p.mu.Unlock()
+	}, nil
+}
+
+// runSession runs the session dispatch loop over requests.
+func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error], yield func(Reply, error) bool, fail func(error) bool) {
+	ctx, end, err := p.begin(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer end()
+	p.mu.Lock()
+	kids := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.Kids)}
+	copy(d.kids, kids)
+	if p.cfg.Mode == Ordered {
+		d.order = make([]orderSlot, p.cfg.Window)
+	}
+	if err := unix.Pipe2(d.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		d.shutdown()
+		fail(fmt.Errorf("host: pipe: %w", err))
+		return
+	}
+	defer d.shutdown()
+	d.inbox = newInbox(requests, d.wake[1])
+	defer d.inbox.close()
+	d.run()
+}
+
+// runBatches runs the batch dispatch loop over the input that newInput
+// makes (given the loop's wake pipe). The kids that are well at the end
+// stay for the next run.
+func (p *Pool) runBatches(ctx context.Context, newInput func(wake int) batchInput, output func(*finished) bool, fail func(error) bool) {
+	ctx, end, err := p.begin(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer end()
+	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, fail: fail, kids: make([]*batchKid, p.cfg.Kids), done: map[int]*finished{}}
+	p.mu.Lock()
+	copy(d.kids, p.idleBatch)
+	p.idleBatch = nil
+	p.mu.Unlock()
+	if err := unix.Pipe2(d.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		d.input = nilInput{}
+		d.shutdown()
+		fail(fmt.Errorf("host: pipe: %w", err))
+		return
+	}
+	d.input = newInput(d.wake[1])
+	d.run()
 }
 
 // Stats returns the counts of the current or last run. Call it from the
@@ -198,6 +420,10 @@ func (p *Pool) Close() error {
 		k.kill(errStopped)
 		k.reap(false)
 	}
-	p.idle = nil
+	for _, k := range p.idleBatch {
+		k.kill(errStopped)
+		k.wait()
+	}
+	p.idle, p.idleBatch = nil, nil
 	return nil
 }

@@ -29,7 +29,7 @@ func FuzzReplies(f *testing.F) {
 			t.Skip(err)
 		}
 		defer unix.Close(p[1])
-		k := &kid{slot: 1, proc: &process{stdout: p[0]}, in: make([]byte, 8), exited: true} // exited: kill sends no signal
+		k := &kid{kidProc: kidProc{slot: 1, proc: &process{stdout: p[0]}, exited: true}, in: make([]byte, 8)} // exited: kill sends no signal
 		var got []byte
 		d := &dispatch{cfg: Config{Framing: framing, ReplyFraming: &framing, MaxFrame: maxFrame}, p: &Pool{}}
 		d.yield = func(r Reply, err error) bool {

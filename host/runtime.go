@@ -16,16 +16,16 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host/inspect"
 	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
-// wasmMagic starts every binary wasm module.
-var wasmMagic = []byte("\x00asm")
-
 // compiled is what the parent learns from compiling the module.
 type compiled struct {
-	path string // a file kids can read the module from
-	name string // for messages
+	path    string // a file kids can read the module from
+	name    string // for messages
+	session bool   // it declares the session contract
 }
 
 // compile checks and compiles the module once in the parent, filling the
@@ -47,19 +47,22 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 	} else if name == "" {
 		name = "module"
 	}
-	if !bytes.HasPrefix(code, wasmMagic) {
-		return compiled{}, fmt.Errorf("%w: %s is not a WebAssembly module (no \\0asm header)", ErrModule, name)
+	if err := inspect.CheckHeader(name, code); err != nil {
+		return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 	}
 	sum := sha256.Sum256(code)
 	stamp := checkedStamp(c.CacheDir, sum, c.memoryPages())
-	if _, err := os.Stat(stamp); err != nil {
-		if err := compileAndCheck(ctx, c, name, code); err != nil {
+	checked, err := os.ReadFile(stamp)
+	if err != nil {
+		facts, err := compileAndCheck(ctx, c, name, code)
+		if err != nil {
 			return compiled{}, err
 		}
-		writeStamp(stamp)
+		checked = []byte(facts)
+		writeStamp(stamp, facts)
 	}
+	session := bytes.Contains(checked, []byte(sessionFact))
 	path := c.Module
-	var err error
 	if c.ModuleBytes != nil {
 		if path, err = storeModule(c.CacheDir, sum, code); err != nil {
 			return compiled{}, err
@@ -67,27 +70,37 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 	} else if path, err = filepath.Abs(path); err != nil {
 		return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 	}
-	return compiled{path: path, name: name}, nil
+	return compiled{path: path, name: name, session: session}, nil
 }
 
 // compileAndCheck compiles the module into the cache and checks it can run
-// as a kid.
-func compileAndCheck(ctx context.Context, c Config, name string, code []byte) error {
+// as a kid. It returns what the check learned, for the stamp: sessionFact
+// if the module declares the session contract.
+func compileAndCheck(ctx context.Context, c Config, name string, code []byte) (string, error) {
 	rt, err := kidside.NewRuntime(ctx, c.CacheDir, c.memoryPages())
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer rt.Close(ctx)
 	mod, err := rt.CompileModule(ctx, code)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrModule, name, err)
+		return "", fmt.Errorf("%w: %s: %w", ErrModule, name, err)
 	}
-	return checkFilter(name, mod, c.memoryPages())
+	if err := checkFilter(name, mod, c.memoryPages()); err != nil {
+		return "", err
+	}
+	if _, ok := mod.ExportedFunctions()[abi.SessionMarker]; ok {
+		return sessionFact, nil
+	}
+	return "", nil
 }
+
+// sessionFact, in a stamp, says that the module exports abi.SessionMarker.
+const sessionFact = "session\n"
 
 // stampVersion changes when what compileAndCheck checks changes, so that
 // modules checked by an older wasmpool are checked again.
-const stampVersion = 1
+const stampVersion = 2
 
 // checkedStamp is the path of the file that says a module (by its hash)
 // compiled and passed checkFilter under this memory limit and wazero
@@ -97,13 +110,11 @@ func checkedStamp(cacheDir string, sum [sha256.Size]byte, memoryPages uint32) st
 	return filepath.Join(cacheDir, "checked", name)
 }
 
-// writeStamp records a check; failing to is harmless (the next pool
-// checks again).
-func writeStamp(path string) {
+// writeStamp records a check and what it learned; failing to is harmless
+// (the next pool checks again).
+func writeStamp(path, facts string) {
 	if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
-		if f, err := os.Create(path); err == nil {
-			f.Close()
-		}
+		os.WriteFile(path, []byte(facts), 0o644)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 func describeCmd(args []string, stdout, stderr io.Writer) int {
@@ -20,9 +21,9 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		output, from string
-		sec          abi.Section
+		sec          inspect.Section
 		remove       bool
-		changes      []func(*abi.Section)
+		changes      []func(*inspect.Section)
 	)
 	fs := newFlagSet("describe")
 	fs.add(&option{long: "output", short: 'o', arg: "FILE", set: func(v string) error {
@@ -32,30 +33,35 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		output = v
 		return nil
 	}})
-	framing := func(set func(*abi.Section, string)) func(string) error {
+	framing := func(set func(*inspect.Section, string)) func(string) error {
 		return func(v string) error {
 			f, err := frames.Parse(v)
 			if err != nil {
 				return errors.New("unknown framing: want lines, zero, lenpfx or fixed:N with N ≥ 1")
 			}
-			changes = append(changes, func(s *abi.Section) { set(s, f.String()) })
+			changes = append(changes, func(s *inspect.Section) { set(s, f.String()) })
 			return nil
 		}
 	}
-	fs.add(&option{long: "frames", arg: "FRAMING", set: framing(func(s *abi.Section, f string) { s.Framing = f })})
+	fs.add(&option{long: "frames", arg: "FRAMING", set: framing(func(s *inspect.Section, f string) { s.Framing = f })})
 	fs.add(&option{long: "null", short: '0', set: func(string) error {
-		changes = append(changes, func(s *abi.Section) { s.Framing = abi.FramingZero })
+		changes = append(changes, func(s *inspect.Section) { s.Framing = abi.FramingZero })
 		return nil
 	}})
-	fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(func(s *abi.Section, f string) { s.ReplyFraming = f })})
+	fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(func(s *inspect.Section, f string) { s.ReplyFraming = f })})
 	fs.add(&option{long: "one-to-one", set: func(v string) error {
 		b, err := parseBool(v)
-		changes = append(changes, func(s *abi.Section) { s.OneToOne = b })
+		changes = append(changes, func(s *inspect.Section) { s.OneToOne = b })
+		return err
+	}})
+	fs.add(&option{long: "session", set: func(v string) error {
+		b, err := parseBool(v)
+		changes = append(changes, func(s *inspect.Section) { s.Session = b })
 		return err
 	}})
 	fs.add(&option{long: "needs-dir", arg: "PATH[:ro|:rw][:optional]", set: func(v string) error {
 		parts := strings.Split(v, ":")
-		d := abi.SectionDir{Path: parts[0]}
+		d := inspect.SectionDir{Path: parts[0]}
 		for _, p := range parts[1:] {
 			switch p {
 			case "ro":
@@ -71,10 +77,10 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		if !strings.HasPrefix(d.Path, "/") || filepath.Clean(d.Path) != d.Path {
 			return errors.New("the guest path must be absolute and clean, like /data")
 		}
-		if err := (abi.Section{Dirs: []abi.SectionDir{d}}).Validate(); err != nil {
+		if err := (inspect.Section{Dirs: []inspect.SectionDir{d}}).Validate(); err != nil {
 			return lastPart(err)
 		}
-		changes = append(changes, func(s *abi.Section) {
+		changes = append(changes, func(s *inspect.Section) {
 			for i := range s.Dirs {
 				if s.Dirs[i].Path == d.Path {
 					s.Dirs[i] = d
@@ -90,11 +96,11 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		if hasOpt && opt != "optional" {
 			return fmt.Errorf("unknown %q: want NAME[:optional]", opt)
 		}
-		e := abi.SectionEnv{Name: name, Optional: hasOpt}
-		if err := (abi.Section{Env: []abi.SectionEnv{e}}).Validate(); err != nil {
+		e := inspect.SectionEnv{Name: name, Optional: hasOpt}
+		if err := (inspect.Section{Env: []inspect.SectionEnv{e}}).Validate(); err != nil {
 			return lastPart(err)
 		}
-		changes = append(changes, func(s *abi.Section) {
+		changes = append(changes, func(s *inspect.Section) {
 			for i := range s.Env {
 				if s.Env[i].Name == e.Name {
 					s.Env[i] = e
@@ -128,10 +134,10 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 			con.printf("%v", fs.errorf("no output file: give -o FILE (it may be %s itself)", path))
 			return exitUsage
 		}
-		content, found, err := abi.ModuleSection(code)
+		content, found, err := inspect.ModuleSection(code)
 		switch {
 		case err != nil:
-			con.printf("%s: %s", path, strings.TrimPrefix(err.Error(), "abi: "))
+			con.printf("%s: %v", path, err)
 			return exitUsage
 		case !found:
 			con.printf("%s has no wasmpool section", path)
@@ -157,8 +163,8 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 				con.printf("--from %s", pathError(err))
 				return exitUsage
 			}
-			if sec, err = abi.ParseSection(text); err != nil {
-				con.printf("--from %s: %s", from, strings.TrimPrefix(err.Error(), "abi: "))
+			if sec, err = inspect.ParseSection(text); err != nil {
+				con.printf("--from %s: %s", from, strings.TrimPrefix(err.Error(), "inspect: "))
 				return exitUsage
 			}
 		}
@@ -166,13 +172,13 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 			change(&sec)
 		}
 		if content, err = sec.MarshalText(); err != nil {
-			con.printf("%s", strings.TrimPrefix(err.Error(), "abi: "))
+			con.printf("%s", strings.TrimPrefix(err.Error(), "inspect: "))
 			return exitUsage
 		}
 	}
-	out, err := abi.SetModuleSection(code, content)
+	out, err := inspect.SetModuleSection(code, content)
 	if err != nil {
-		con.printf("%s: %s", path, strings.TrimPrefix(err.Error(), "abi: "))
+		con.printf("%s: %s", path, strings.TrimPrefix(err.Error(), "inspect: "))
 		return exitUsage
 	}
 	if err := writeFileAtomic(output, out, path); err != nil {
@@ -183,7 +189,7 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // describeSection says in words what a section declares.
-func describeSection(s abi.Section) string {
+func describeSection(s inspect.Section) string {
 	var parts []string
 	if s.Framing != "" {
 		parts = append(parts, "framing "+s.Framing)
@@ -193,6 +199,9 @@ func describeSection(s abi.Section) string {
 	}
 	if s.OneToOne {
 		parts = append(parts, "one-to-one (run orders its output)")
+	}
+	if s.Session {
+		parts = append(parts, "session (one long-lived instance may serve many requests)")
 	}
 	for _, d := range s.Dirs {
 		mode := "read-only"

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 // forkJoinFlags are the flags of `wasmpool forkjoin`.
@@ -26,6 +26,8 @@ type forkJoinFlags struct {
 	framing  frames.Framing
 	output   string
 	failFast bool
+
+	ignoreSection bool
 
 	partsOpt, lenOpt, framesOpt *option
 }
@@ -57,6 +59,7 @@ func newForkJoinFlags() *forkJoinFlags {
 	}})
 	fs.add(&option{long: "output", short: 'o', arg: "PATTERN", set: nonEmpty(&o.output, "file name")})
 	fs.boolFlag("fail-fast", 0, &o.failFast)
+	fs.boolFlag("ignore-section", 0, &o.ignoreSection)
 	return o
 }
 
@@ -163,21 +166,22 @@ func (o *forkJoinFlags) plan(args []string) (cfg host.Config, parts []host.Range
 	if o.parts > 1 && o.output != "" && !strings.Contains(o.output, "{part}") {
 		return cfg, nil, nil, o.fs.errorf("-o %s: with %d parts the pattern needs {part}, as in -o 'out.{part}'", show(o.output), o.parts)
 	}
-	sec, err := checkModule(module, o.kids.mem)
-	if err != nil {
+	if err := checkModule(module, o.kids.mem); err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := (&plan{module: module}).checkGrants(sec, &runFlags{dirs: o.kids.dirs, env: o.kids.env}); err != nil {
-		return cfg, nil, nil, err
+	cfg.IgnoreSection = o.ignoreSection
+	// the library checks the grants the module's section declares; this
+	// says it first, in flags, and learns the section's framing
+	resolved, _, err := cfg.WithSection()
+	if err != nil {
+		return cfg, nil, nil, (&plan{module: module}).checkGrants(err)
 	}
 	if o.split == "" {
 		return cfg, host.NSplit(o.length, o.parts), nil, nil
 	}
-	framing := o.framing
-	if !o.fs.seen[o.framesOpt] && sec.Framing != "" {
-		if framing, err = frames.Parse(sec.Framing); err != nil {
-			return cfg, nil, nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", module, err)}
-		}
+	framing := resolved.Framing // the section's, else lines
+	if o.fs.seen[o.framesOpt] {
+		framing = o.framing
 	}
 	if input, err = os.Open(o.split); err != nil {
 		return cfg, nil, nil, &usageError{"--split: " + pathError(err)}
@@ -192,32 +196,32 @@ func (o *forkJoinFlags) plan(args []string) (cfg host.Config, parts []host.Range
 }
 
 // checkModule reads the module and says, in words, what would stop it
-// from running as a kid within the memory limit; it returns the module's
-// wasmpool section (zero if none).
-func checkModule(module string, mem int64) (abi.Section, error) {
-	var sec abi.Section
+// from running as a kid within the memory limit (a bad wasmpool section is
+// said by Config.WithSection).
+func checkModule(module string, mem int64) error {
 	code, err := readModule(module)
 	if err != nil {
-		return sec, err
+		return err
 	}
-	info, err := host.InspectInterface(context.Background(), module, code)
+	info, err := inspect.InspectInterface(context.Background(), module, code)
 	if err != nil {
-		return sec, &usageError{setupError(err)}
+		return &usageError{err.Error()}
 	}
 	for _, problem := range info.Problems {
-		if !strings.HasPrefix(problem, "its wasmpool section") {
-			return sec, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", module, problem)}
+		switch problem.Kind {
+		case inspect.BadSection:
+		case inspect.Malformed:
+			return &usageError{fmt.Sprintf("%s: %s", module, problem.Text)}
+		default:
+			return &usageError{fmt.Sprintf("%s cannot run as a kid: %s", module, problem.Text)}
 		}
 	}
 	if mem > 0 && info.Memory != nil {
 		if err := memoryHint(host.ErrModule, &plan{module: module, memory: info.Memory, cfg: host.Config{MemoryLimit: mem}}); err != host.ErrModule {
-			return sec, &usageError{err.Error()}
+			return &usageError{err.Error()}
 		}
 	}
-	if content, found, err := abi.ModuleSection(code); err == nil && found {
-		sec, _ = abi.ParseSection(content) // a bad section was said above, by run's rules
-	}
-	return sec, nil
+	return nil
 }
 
 // describePart says why a part failed.

@@ -173,6 +173,8 @@ Sandbox (nothing is granted by default):
                          grant a host directory (as for run). Repeatable
   --env NAME=VALUE       give the guest an environment variable; --env NAME
                          passes this process's value. Repeatable
+  --ignore-section       ignore the module's wasmpool section (the grants it
+                         needs, its framing for --split)
   -h, --help             show this help
 
 Every part's stderr lines start with "part P: "; a part that fails is named
@@ -230,6 +232,9 @@ Flags:
   -0, --null             the same as --frames zero
   --reply-frames FRAMING the reply framing, when it differs
   --one-to-one           the guest replies exactly once per request, in order
+  --session              the guest flushes its replies before every blocking
+                         read, so one instance may serve many requests (the
+                         guest SDKs say so by themselves)
   --needs-dir PATH[:ro|:rw][:optional]
                          the guest uses a directory at the guest path PATH,
                          read-only (the default) or read-write. Repeatable

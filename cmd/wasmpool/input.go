@@ -2,15 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 
-	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 )
 
@@ -77,260 +75,88 @@ func fileSize(r io.Reader) int64 {
 	return max(0, st.Size()-off)
 }
 
-// chunk is a piece of an input read by the reading goroutine.
-type chunk struct {
-	data []byte
-	buf  []byte // the pooled buffer data is in, nil for an end
-	end  bool   // the input ends here (after data, if any)
-	err  error  // why it ended early, with end
+// concat reads the inputs one after the other as one stream. A frame
+// never spans two inputs: in lines and zero framing, an input whose last
+// frame lacks its terminator gets one. It counts the bytes read and, for
+// lines and zero framing, the frames before each input, so that a request
+// can be named by its input and its number there.
+type concat struct {
+	ins    []input
+	cur    int
+	term   byte
+	terms  bool // the framing has a terminator
+	last   byte // the last byte read from the current input
+	any    bool // the current input gave a byte
+	frames int64
+	starts []int64 // frames before input i, -1 until it is reached
+	mu     sync.Mutex
+	bytes  atomic.Int64
 }
 
-const chunkSize = 256 << 10
-
-// reader reads the inputs in a goroutine of its own and hands their bytes
-// to the request iterator as an io.Reader per input. Reading apart from
-// the pool's loop keeps a slow or idle input (a terminal, tail -f) from
-// holding up Ctrl-C; when the input has nothing ready, the reader calls
-// idle (to flush the output) before it waits.
-type reader struct {
-	ctx   context.Context
-	ch    chan chunk
-	free  chan []byte
-	cur   chunk
-	off   int
-	idle  func()
-	bytes atomic.Int64 // bytes handed on so far
+func newConcat(ins []input, f frames.Framing) *concat {
+	c := &concat{ins: ins, starts: make([]int64, len(ins))}
+	c.term, c.terms = f.Terminator()
+	for i := range c.starts {
+		c.starts[i] = -1
+	}
+	if len(ins) > 0 {
+		c.starts[0] = 0
+	}
+	return c
 }
 
-func startReader(ctx context.Context, ins []input, idle func()) *reader {
-	rd := &reader{ctx: ctx, ch: make(chan chunk, 8), free: make(chan []byte, 10), idle: idle}
-	go rd.loop(ins)
-	return rd
+func (c *concat) Read(p []byte) (int, error) {
+	for c.cur < len(c.ins) {
+		n, err := c.ins[c.cur].r.Read(p)
+		if n > 0 {
+			c.any, c.last = true, p[n-1]
+			c.bytes.Add(int64(n))
+			if c.terms {
+				c.mu.Lock()
+				c.frames += int64(bytes.Count(p[:n], []byte{c.term}))
+				c.mu.Unlock()
+			}
+			return n, nil
+		}
+		if err == nil {
+			continue
+		}
+		if err != io.EOF {
+			return 0, fmt.Errorf("reading %s: %w", inputName(c.ins[c.cur].name), err)
+		}
+		added := c.terms && c.any && c.last != c.term && c.cur+1 < len(c.ins)
+		c.cur++
+		c.mu.Lock()
+		if added {
+			c.frames++
+		}
+		if c.cur < len(c.ins) {
+			c.starts[c.cur] = c.frames
+		}
+		c.mu.Unlock()
+		c.any = false
+		if added && len(p) > 0 {
+			p[0] = c.term
+			c.bytes.Add(1)
+			return 1, nil
+		}
+	}
+	return 0, io.EOF
 }
 
-func (rd *reader) loop(ins []input) {
-	defer close(rd.ch)
-	send := func(c chunk) bool {
-		select {
-		case rd.ch <- c:
-			return true
-		case <-rd.ctx.Done():
-			return false
+// where names request i (from 0) by its input and its number there, when
+// the inputs are several and their frames were counted.
+func (c *concat) where(i int) (name string, n int64, ok bool) {
+	if len(c.ins) < 2 || !c.terms {
+		return "", 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := 0
+	for j, start := range c.starts {
+		if start >= 0 && start <= int64(i) {
+			f = j
 		}
 	}
-	for _, in := range ins {
-		for {
-			var buf []byte
-			select {
-			case buf = <-rd.free:
-			default:
-				buf = make([]byte, chunkSize)
-			}
-			n, err := in.r.Read(buf)
-			if n > 0 && !send(chunk{data: buf[:n], buf: buf}) {
-				return
-			}
-			if err == io.EOF {
-				err = nil
-			} else if err == nil {
-				if n == 0 {
-					rd.recycle(buf)
-				}
-				continue
-			}
-			if n == 0 {
-				rd.recycle(buf)
-			}
-			if !send(chunk{end: true, err: err}) {
-				return
-			}
-			break
-		}
-		if in.c != nil {
-			in.c.Close()
-		}
-	}
-}
-
-func (rd *reader) recycle(buf []byte) {
-	select {
-	case rd.free <- buf:
-	default:
-	}
-}
-
-// Read reads the current input; it returns io.EOF at its end, after which
-// the next Read reads the next input.
-func (rd *reader) Read(p []byte) (int, error) {
-	for rd.off == len(rd.cur.data) {
-		if rd.cur.buf != nil {
-			rd.recycle(rd.cur.buf)
-			rd.cur.buf = nil
-		}
-		if rd.cur.end {
-			err := rd.cur.err
-			rd.cur = chunk{}
-			if err == nil {
-				err = io.EOF
-			}
-			return 0, err
-		}
-		var c chunk
-		var ok bool
-		select {
-		case c, ok = <-rd.ch:
-		default:
-			if rd.idle != nil {
-				rd.idle()
-			}
-			select {
-			case c, ok = <-rd.ch:
-			case <-rd.ctx.Done():
-				return 0, rd.ctx.Err()
-			}
-		}
-		if !ok {
-			if err := rd.ctx.Err(); err != nil {
-				return 0, err
-			}
-			return 0, io.EOF
-		}
-		rd.cur, rd.off = c, 0
-	}
-	n := copy(p, rd.cur.data[rd.off:])
-	rd.off += n
-	rd.bytes.Add(int64(n))
-	return n, nil
-}
-
-// scanner cuts one input into frames like frames.Reader, but a frame over
-// the size limit is skipped and reported (TooLarge) rather than ending the
-// input, so the requests after it still run.
-type scanner struct {
-	r        io.Reader
-	f        frames.Framing
-	maxFrame int
-
-	buf        []byte
-	start, end int
-	eof        bool
-	err        error
-	frame      []byte
-	tooLarge   int64 // the size of the frame Scan skipped, when it did
-}
-
-func newScanner(r io.Reader, f frames.Framing, maxFrame int) *scanner {
-	return &scanner{r: r, f: f, maxFrame: maxFrame}
-}
-
-// Scan moves to the next frame: Bytes is its payload, or TooLarge is its
-// size when it was over the limit and skipped. It returns false at the end
-// of the input or on an error (Err).
-func (s *scanner) Scan() bool {
-	s.frame, s.tooLarge = nil, 0
-	for s.err == nil {
-		adv, frame, err := s.f.Split(s.buf[s.start:s.end], s.eof, s.maxFrame)
-		if errors.Is(err, frames.ErrTooLarge) {
-			return s.skip()
-		}
-		if err != nil {
-			s.err = err
-			return false
-		}
-		if adv > 0 {
-			s.start += adv
-			s.frame = frame
-			return true
-		}
-		if s.eof {
-			s.err = io.EOF
-			return false
-		}
-		s.fill()
-	}
-	return false
-}
-
-func (s *scanner) Bytes() []byte   { return s.frame }
-func (s *scanner) TooLarge() int64 { return s.tooLarge }
-
-// Err returns the error that ended the input, nil at a clean end.
-func (s *scanner) Err() error {
-	if s.err == io.EOF {
-		return nil
-	}
-	return s.err
-}
-
-// skip discards the oversized frame at the start of the buffer.
-func (s *scanner) skip() bool {
-	if s.f == frames.LenPfx {
-		n := binary.LittleEndian.Uint64(s.buf[s.start:])
-		left := n + abi.LenPfxHeader
-		for {
-			avail := uint64(s.end - s.start)
-			if avail >= left {
-				s.start += int(left)
-				s.tooLarge = int64(min(n, 1<<62))
-				return true
-			}
-			left -= avail
-			s.start, s.end = 0, 0
-			if s.eof {
-				s.err = fmt.Errorf("%w: %d of %d payload bytes", frames.ErrTruncated, n+abi.LenPfxHeader-left-abi.LenPfxHeader, n)
-				return false
-			}
-			if s.fill(); s.err != nil {
-				return false
-			}
-		}
-	}
-	term := byte('\n')
-	if s.f == frames.Zero {
-		term = 0
-	}
-	var size int64
-	for {
-		if i := bytes.IndexByte(s.buf[s.start:s.end], term); i >= 0 {
-			size += int64(i)
-			s.start += i + 1
-			s.tooLarge = size
-			return true
-		}
-		size += int64(s.end - s.start)
-		s.start, s.end = 0, 0
-		if s.eof {
-			s.tooLarge = size
-			return true
-		}
-		if s.fill(); s.err != nil {
-			s.tooLarge = size
-			return true
-		}
-	}
-}
-
-// fill reads more, after moving unread bytes to the front or growing the
-// buffer up to what the largest frame needs.
-func (s *scanner) fill() {
-	if s.start > 0 {
-		s.end = copy(s.buf, s.buf[s.start:s.end])
-		s.start = 0
-	}
-	if s.end == len(s.buf) {
-		size := max(2*len(s.buf), 64<<10)
-		if limit := s.maxFrame + abi.LenPfxHeader + 1; size > limit {
-			size = max(limit, len(s.buf)+1)
-		}
-		buf := make([]byte, size)
-		copy(buf, s.buf[:s.end])
-		s.buf = buf
-	}
-	n, err := s.r.Read(s.buf[s.end:])
-	s.end += n
-	if err == io.EOF {
-		s.eof = true
-	} else if err != nil {
-		s.err = err
-	}
+	return inputName(c.ins[f].name), int64(i) - c.starts[f] + 1, true
 }

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -29,9 +30,9 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		con.printf("%v", err)
 		return exitUsage
 	}
-	info, err := host.Inspect(ctx, path)
+	info, err := inspect.Inspect(ctx, path)
 	if err != nil {
-		con.printf("%s", setupError(err))
+		con.printf("%s", pathError(err))
 		return exitUsage
 	}
 	if asJSON {
@@ -46,7 +47,7 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return exitOK
 }
 
-func printInfo(w io.Writer, info host.ModuleInfo) {
+func printInfo(w io.Writer, info inspect.ModuleInfo) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	field := func(name, format string, args ...any) {
 		fmt.Fprintf(tw, "%s\t%s\n", name, fmt.Sprintf(format, args...))
@@ -105,6 +106,8 @@ func printInfo(w io.Writer, info host.ModuleInfo) {
 	switch {
 	case info.Described != nil:
 		field("section", "wasmpool: %s", describeSection(*info.Described))
+	case info.Session:
+		field("section", "none, but it exports %s: it keeps the session contract", abi.SessionMarker)
 	case info.Section != nil:
 		field("section", "wasmpool: invalid (see problems)")
 	default:
@@ -133,14 +136,6 @@ func printInfo(w io.Writer, info host.ModuleInfo) {
 	}
 	fmt.Fprintf(w, "problems (%d):\n", len(info.Problems))
 	for _, p := range info.Problems {
-		fmt.Fprintf(w, "  - %s\n", p)
+		fmt.Fprintf(w, "  - %s\n", p.Text)
 	}
-}
-
-// plural writes a count of things: 1 page, 2 pages.
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }

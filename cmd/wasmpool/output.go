@@ -6,40 +6,32 @@ import (
 	"io"
 	"sync"
 	"time"
-
-	"github.com/wasmpool/wasmpool/frames"
 )
 
-// output writes reply frames to stdout through a buffer that is flushed
-// when it fills, when the input has nothing ready, at the end, and at
-// least every flushEvery, so replies show up while a long run goes on.
+// output writes replies to stdout through a buffer that is flushed when it
+// fills, at the end, and at least every flushEvery, so replies show up
+// while a long run goes on.
 type output struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
-	f   frames.Framing
-	buf []byte
 	err error
 }
 
 const flushEvery = 200 * time.Millisecond
 
-func newOutput(w io.Writer, f frames.Framing) *output {
-	return &output{w: bufio.NewWriterSize(w, 256<<10), f: f}
+func newOutput(w io.Writer) *output {
+	return &output{w: bufio.NewWriterSize(w, 256<<10)}
 }
 
-// write writes one reply frame.
-func (o *output) write(payload []byte) error {
+func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.err != nil {
-		return o.err
+		return 0, o.err
 	}
-	var err error
-	if o.buf, err = o.f.Append(o.buf[:0], payload); err != nil {
-		return err // the frame, not the output, is at fault
-	}
-	_, o.err = o.w.Write(o.buf)
-	return o.err
+	var n int
+	n, o.err = o.w.Write(p)
+	return n, o.err
 }
 
 func (o *output) flush() error {

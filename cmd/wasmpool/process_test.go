@@ -122,7 +122,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	case <-time.After(5 * time.Second):
 	}
 	out := screen.String()
-	if !strings.Contains(out, "\r") || !strings.Contains(out, "[====================] 100% 9.8KiB of 9.8KiB") || !strings.Contains(out, "1000 requests · 1000 replies") {
+	if !strings.Contains(out, "\r") || !strings.Contains(out, "[====================] 100% 9.8KiB of 9.8KiB") || !strings.Contains(out, "1000 requests done") {
 		t.Errorf("no progress bar on the terminal: %q", out)
 	}
 	if stdout.Len() != 10000 {
@@ -171,7 +171,7 @@ func TestRunInProcess(t *testing.T) {
 	if stdout.String() != want {
 		t.Errorf("output differs from input: %d bytes, want %d", stdout.Len(), len(want))
 	}
-	for _, s := range []string{"wasmpool: 20000 requests", "wasmpool: stats: 20000 requests, 20000 replies, 0 failed"} {
+	for _, s := range []string{"wasmpool: 20000 of 20000 requests done", "wasmpool: stats: 20000 requests, 20000 replies, 0 failed"} {
 		if !strings.Contains(stderr.String(), s) {
 			t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
 		}

@@ -3,20 +3,21 @@ package main
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
+
+	"github.com/wasmpool/wasmpool/host"
 )
 
-// progress reports how far a run is, on stderr: bytes read of the total
-// with rate and ETA when the input size is known, a count and rate of
-// requests otherwise.
+// progress reports how far a run is, on stderr, in work done, as
+// parallel --bar and pv do: with batch instances, the bytes of input whose
+// records are finished, of the total, with rate and ETA when the input
+// size is known; otherwise the records finished of those taken, and rate.
 type progress struct {
-	con      *console
-	total    int64        // bytes of input, -1 if unknown
-	read     func() int64 // bytes read so far
-	requests *atomic.Int64
-	replies  *atomic.Int64
-	start    time.Time
+	con   *console
+	total int64        // bytes of input, -1 if unknown
+	read  func() int64 // bytes read so far
+	pool  *host.Pool
+	start time.Time
 }
 
 // loop draws the progress until stop is closed, then draws it once more
@@ -44,29 +45,29 @@ func (p *progress) loop(stop <-chan struct{}, done chan<- struct{}) {
 func (p *progress) line(now time.Time) string {
 	elapsed := now.Sub(p.start)
 	secs := max(elapsed.Seconds(), 1e-3)
-	read := p.read()
-	reqs, reps := p.requests.Load(), p.replies.Load()
+	pr := p.pool.Progress()
 	var b strings.Builder
 	b.WriteString("wasmpool: ")
-	if p.total >= 0 {
+	if p.total >= 0 && p.pool.Instances() == host.BatchInstances {
+		done := pr.DoneBytes
 		frac := 1.0
 		if p.total > 0 {
-			frac = min(1, float64(read)/float64(p.total))
+			frac = min(1, float64(done)/float64(p.total))
 		}
 		if p.con.tty {
 			const width = 20
 			full := int(frac * width)
 			b.WriteString("[" + strings.Repeat("=", full) + strings.Repeat(" ", width-full) + "] ")
 		}
-		rate := float64(read) / secs
-		fmt.Fprintf(&b, "%3.0f%% %s of %s, %s/s", 100*frac, formatSize(read), formatSize(p.total), formatSize(int64(rate)))
-		if read < p.total && rate > 0 {
-			eta := time.Duration(float64(p.total-read) / rate * float64(time.Second))
+		rate := float64(done) / secs
+		fmt.Fprintf(&b, "%3.0f%% %s of %s done, %s/s", 100*frac, formatSize(done), formatSize(p.total), formatSize(int64(rate)))
+		if done < p.total && rate > 0 {
+			eta := time.Duration(float64(p.total-done) / rate * float64(time.Second))
 			fmt.Fprintf(&b, ", ETA %s", formatETA(eta))
 		}
-		fmt.Fprintf(&b, " · %d requests · %d replies", reqs, reps)
+		fmt.Fprintf(&b, " · %s done", plural(int(pr.Done), "request"))
 	} else {
-		fmt.Fprintf(&b, "%d requests (%.0f/s) · %d replies · %s read", reqs, float64(reqs)/secs, reps, formatSize(read))
+		fmt.Fprintf(&b, "%d of %s done (%.0f/s) · %s read", pr.Done, plural(int(pr.Taken), "request"), float64(pr.Done)/secs, formatSize(p.read()))
 	}
 	fmt.Fprintf(&b, " · %s", formatETA(elapsed))
 	return b.String()

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
+	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
 // runFlags are the flags of `wasmpool run`.
@@ -24,6 +23,8 @@ type runFlags struct {
 	frames        frames.Framing
 	replyFrames   frames.Framing
 	ordered       bool
+	instances     host.Instances
+	block         int64
 	maxFrame      int64
 	dirs          []host.Dir
 	env           []string
@@ -73,7 +74,28 @@ func newRunFlags() *runFlags {
 		return nil
 	}})
 	o.replyOpt = fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(&o.replyFrames)})
-	o.orderedOpt = fs.boolFlag("ordered", 0, &o.ordered)
+	o.orderedOpt = fs.boolFlag("ordered", 'k', &o.ordered)
+	fs.add(&option{long: "instance", arg: "auto|session|batch", set: func(v string) error {
+		switch v {
+		case "auto":
+			o.instances = host.AutoInstances
+		case "session":
+			o.instances = host.SessionInstances
+		case "batch":
+			o.instances = host.BatchInstances
+		default:
+			return errors.New("want auto, session or batch")
+		}
+		return nil
+	}})
+	fs.add(&option{long: "block", arg: "SIZE", set: func(v string) error {
+		n, err := parseSize(v)
+		if err == nil && (n < 1 || n > 1<<30) {
+			err = errors.New("want a size from 1 byte to 1GiB")
+		}
+		o.block = n
+		return err
+	}})
 	fs.add(&option{long: "max-frame", arg: "SIZE", set: func(v string) error {
 		n, err := parseSize(v)
 		if err == nil && (n < 1 || n > 1<<40) {
@@ -153,13 +175,14 @@ func newRunFlags() *runFlags {
 
 // plan is what run will do once flags and the module's section are read.
 type plan struct {
-	module      string
-	section     *abi.Section // nil if none or ignored
-	cfg         host.Config
-	framing     frames.Framing
-	reply       frames.Framing
-	fromSection bool // the one-reply mode came from the section
-	memory      *host.Memory
+	module       string
+	section      *inspect.Section // nil if none or ignored
+	cfg          host.Config
+	framing      frames.Framing
+	reply        frames.Framing
+	fromSection  bool // the one-reply mode came from the section
+	retriesGiven bool
+	memory       *inspect.Memory
 }
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -196,12 +219,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	out := newOutput(stdout, p.reply)
-	rd := startReader(runCtx, ins, func() { out.flush() })
+	out := newOutput(stdout)
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
+	in := newConcat(ins, p.framing)
 
-	var requests, replies atomic.Int64
 	var progDone chan struct{}
 	stopProg := make(chan struct{})
 	// auto: a terminal shows it, unless replies go to that terminal too
@@ -214,12 +236,12 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 				total += in.size
 			}
 		}
-		pr := &progress{con: con, total: total, read: rd.bytes.Load, requests: &requests, replies: &replies, start: started}
+		pr := &progress{con: con, total: total, read: in.bytes.Load, pool: pool, start: started}
 		progDone = make(chan struct{})
 		go pr.loop(stopProg, progDone)
 	}
 
-	r := &runState{con: con, plan: p, ins: ins, starts: make([]int, len(ins)), kidFailures: map[string]int{}}
+	r := &runState{con: con, plan: p, in: in, kidFailures: map[string]int{}}
 	if o.failedPath != "" {
 		f, err := os.Create(o.failedPath)
 		if err != nil {
@@ -230,48 +252,15 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		r.deadLetters = &deadLetters{w: bufio.NewWriter(f), framing: p.framing, name: o.failedPath}
 		defer r.deadLetters.close(con)
 	}
-	for i := range r.starts {
-		r.starts[i] = -1 // not started yet
-	}
-	reqs := func(yield func([]byte) bool) {
-		idx := 0
-		for i, in := range ins {
-			r.starts[i] = idx
-			sc := newScanner(rd, p.framing, p.cfg.MaxFrame)
-			for sc.Scan() {
-				cur := idx
-				idx++
-				requests.Add(1)
-				if n := sc.TooLarge(); n > 0 {
-					r.skipped = append(r.skipped, cur)
-					r.failed = true
-					con.printf("%s: %d bytes, more than the limit of %d (--max-frame)", r.label(cur), n, p.cfg.MaxFrame)
-					continue
-				}
-				if !yield(sc.Bytes()) {
-					return
-				}
-			}
-			if err := sc.Err(); err != nil {
-				if runCtx.Err() != nil {
-					return
-				}
-				r.failed = true
-				con.printf("reading %s: %v", inputName(in.name), err)
-			}
-		}
+	if p.retriesGiven && pool.Instances() == host.SessionInstances && !p.cfg.Mode.OneToOne() {
+		con.printf("--retries has no effect here: a session guest in stream mode may have replied in part before it failed, so its requests are reported, not run again (use --ordered, or --instance batch)")
 	}
 
 	var writeErr error
-	for reply, err := range pool.Run(runCtx, reqs) {
-		if err == nil {
-			if werr := out.write(reply.Data); werr != nil {
-				writeErr = werr
-				break
-			}
-			replies.Add(1)
-			r.idleFailures = 0
-			continue
+	for err := range pool.Filter(runCtx, out, in) {
+		if we := (*host.WriteError)(nil); errors.As(err, &we) {
+			writeErr = we.Err
+			break
 		}
 		r.report(ctx, err)
 		if r.stop {
@@ -295,10 +284,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			con.printf("%d more kids failed like this: %s", n-1, desc)
 		}
 	}
+	s := pool.Stats()
 	code := exitOK
 	switch {
 	case ctx.Err() != nil:
-		code = interrupted(ctx, con, fmt.Sprintf("after %d requests and %d replies", requests.Load(), replies.Load()))
+		code = interrupted(ctx, con, fmt.Sprintf("after %s and %s", plural(s.Requests, "request"), plural(s.Replies, "reply")))
 	case writeErr != nil:
 		con.printf("writing replies: %v", writeErr)
 		code = exitFailed
@@ -308,12 +298,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		code = exitFailed
 	}
 	if o.stats {
-		s := pool.Stats()
 		wall := time.Since(began)
-		con.printf("stats: %d requests, %d replies, %d failed, %d kid restarts, %d kids, %s wall (start-up %s), %.0f requests/s",
-			requests.Load(), s.Replies, s.Errors+len(r.skipped), s.Restarts, len(s.PerKid),
+		con.printf("stats: %s, %s, %d failed, %d kid restarts, %s (%s instances, %s), %s wall (start-up %s), %.0f requests/s",
+			plural(s.Requests, "request"), plural(s.Replies, "reply"), s.Errors, s.Restarts, plural(len(s.PerKid), "kid"), pool.Instances(), plural(s.Batches, "batch"),
 			wall.Round(time.Millisecond), started.Sub(began).Round(time.Millisecond),
-			float64(requests.Load())/max(time.Since(started).Seconds(), 1e-6))
+			float64(s.Requests)/max(time.Since(started).Seconds(), 1e-6))
 		var per strings.Builder
 		for i, n := range s.PerKid {
 			fmt.Fprintf(&per, " %d:%d", i+1, n)
@@ -327,9 +316,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 type runState struct {
 	con         *console
 	plan        *plan
-	ins         []input
-	starts      []int // index of each input's first request, -1 before it is read
-	skipped     []int // indices of requests never given to the pool
+	in          *concat
 	failed      bool
 	setupFailed bool
 	kidFailures map[string]int // by description without the kid's number
@@ -371,31 +358,13 @@ func (d *deadLetters) close(con *console) {
 	}
 }
 
-// index maps the pool's request index to the input's: requests that were
-// too large never reached the pool.
-func (r *runState) index(i int) int {
-	for _, s := range r.skipped {
-		if s > i {
-			break
-		}
-		i++
-	}
-	return i
-}
-
 // label names request i (from 0) for people: "request 7", counting from 1
 // so that with lines framing it is the line number, with the input file
 // when there are several.
 func (r *runState) label(i int) string {
 	s := fmt.Sprintf("request %d", i+1)
-	if len(r.ins) > 1 {
-		f := 0
-		for j, start := range r.starts {
-			if start >= 0 && start <= i {
-				f = j
-			}
-		}
-		s += fmt.Sprintf(" (%s #%d)", inputName(r.ins[f].name), i-r.starts[f]+1)
+	if name, n, ok := r.in.where(i); ok {
+		s += fmt.Sprintf(" (%s #%d)", name, n)
 	}
 	return s
 }
@@ -417,8 +386,10 @@ func (r *runState) report(ctx context.Context, err error) {
 	switch {
 	case errors.As(err, &re):
 		r.failed = true
-		r.deadLetters.add(r.con, re.Request)
-		r.con.printf("%s: %s", r.label(r.index(re.Index)), r.cause(re.Err))
+		if re.Request != nil {
+			r.deadLetters.add(r.con, re.Request)
+		}
+		r.con.printf("%s: %s", r.label(re.Index), r.cause(re.Err))
 	case errors.Is(err, host.ErrKidsFailing):
 		r.failed = true
 		msg := "giving up: the kids keep failing"
@@ -460,6 +431,8 @@ func (r *runState) report(ctx context.Context, err error) {
 func (r *runState) cause(err error) string {
 	var ke *host.KidError
 	switch {
+	case errors.Is(err, frames.ErrTooLarge):
+		return fmt.Sprintf("larger than the limit of %d bytes (--max-frame), skipped", r.plan.cfg.MaxFrame)
 	case errors.Is(err, host.ErrTimeout):
 		return fmt.Sprintf("timed out: it ran longer than --timeout %v", r.plan.cfg.Timeout)
 	case errors.Is(err, host.ErrKidsFailing):
@@ -546,7 +519,9 @@ func interrupted(ctx context.Context, con *console, when string) int {
 	return code
 }
 
-// plan reads the flags, the module and its section.
+// plan reads the flags and the module, and has the library apply the
+// module's section to the flags' Config: what is left here is mapping
+// flags to host.Config and words for the library's typed errors.
 func (o *runFlags) plan(args []string) (*plan, error) {
 	pos, guestArgs, err := o.fs.parse(args)
 	if err != nil {
@@ -566,146 +541,126 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 	// A quick look at the module's interface, without compiling it: what
 	// would stop it from running as a kid is said here, in words, before
 	// the pool compiles it or kids die of it.
-	info, err := host.InspectInterface(context.Background(), p.module, code)
+	info, err := inspect.InspectInterface(context.Background(), p.module, code)
 	if err != nil {
-		return nil, &usageError{setupError(err)}
+		return nil, &usageError{err.Error()}
 	}
 	for _, problem := range info.Problems {
-		switch {
-		case strings.HasPrefix(problem, "its wasmpool section"):
-			// said below, unless --ignore-section
-		case strings.HasPrefix(problem, "malformed"):
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem)}
+		switch problem.Kind {
+		case inspect.BadSection:
+			// said by WithSection below, unless --ignore-section
+		case inspect.Malformed:
+			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, problem.Text)}
 		default:
-			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem)}
+			return nil, &usageError{fmt.Sprintf("%s cannot run as a kid: %s", p.module, problem.Text)}
 		}
 	}
 	p.memory = info.Memory
-	if !o.ignoreSection {
-		content, found, err := abi.ModuleSection(code)
-		if err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: %s", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
-		}
-		if found {
-			s, err := abi.ParseSection(content)
-			if err != nil {
-				return nil, &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(err.Error(), "abi: "))}
-			}
-			p.section = &s
-		}
-	}
-	var sec abi.Section
-	if p.section != nil {
-		sec = *p.section
-	}
 
-	p.framing = frames.Lines
-	if sec.Framing != "" {
-		if p.framing, err = frames.Parse(sec.Framing); err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", p.module, err)}
-		}
-	}
-	if o.fs.seen[o.framesOpt] {
-		p.framing = o.frames
-	}
-	p.reply = p.framing
-	if sec.ReplyFraming != "" {
-		if p.reply, err = frames.Parse(sec.ReplyFraming); err != nil {
-			return nil, &usageError{fmt.Sprintf("%s: its wasmpool section: %v", p.module, err)}
-		}
-	}
-	if o.fs.seen[o.replyOpt] {
-		p.reply = o.replyFrames
-	}
-	if n := p.framing.Size(); n > 0 && int64(n) > o.maxFrame {
-		return nil, o.fs.errorf("fixed:%d records are larger than --max-frame %d", n, o.maxFrame)
-	}
-	if n := p.reply.Size(); n > 0 && int64(n) > o.maxFrame {
-		return nil, o.fs.errorf("fixed:%d replies are larger than --max-frame %d", n, o.maxFrame)
-	}
-	mode := host.Stream
-	if sec.OneToOne {
-		mode, p.fromSection = host.Ordered, true
-	}
-	if o.fs.seen[o.orderedOpt] {
-		p.fromSection = false
-		mode = host.Stream
-		if o.ordered {
-			mode = host.Ordered
-		}
-	}
-	if o.mem > 0 && p.memory != nil {
-		if err := memoryHint(host.ErrModule, &plan{module: p.module, memory: p.memory, cfg: host.Config{MemoryLimit: o.mem}}); err != host.ErrModule {
-			return nil, &usageError{err.Error()}
-		}
-	}
-	if err := p.checkGrants(sec, o); err != nil {
-		return nil, err
-	}
 	retries := 0
+	p.retriesGiven = o.fs.seen[o.retryOpt]
 	if o.fs.seen[o.retryOpt] {
 		retries = o.retries
 		if retries == 0 {
 			retries = -1
 		}
 	}
-	reply := p.reply
-	p.cfg = host.Config{
-		Module:       p.module,
-		Kids:         o.jobs,
-		Framing:      p.framing,
-		ReplyFraming: &reply,
-		Mode:         mode,
-		Args:         guestArgs,
-		Env:          o.env,
-		Dirs:         o.dirs,
-		CacheDir:     o.cacheDir,
-		MaxFrame:     int(o.maxFrame),
-		MemoryLimit:  o.mem,
-		Timeout:      o.timeout,
-		MaxRequests:  o.maxRequests,
-		Retries:      retries,
+	cfg := host.Config{
+		Module:        p.module,
+		Kids:          o.jobs,
+		Args:          guestArgs,
+		Env:           o.env,
+		Dirs:          o.dirs,
+		CacheDir:      o.cacheDir,
+		MaxFrame:      int(o.maxFrame),
+		MemoryLimit:   o.mem,
+		Timeout:       o.timeout,
+		MaxRequests:   o.maxRequests,
+		Retries:       retries,
+		IgnoreSection: o.ignoreSection,
+		Instances:     o.instances,
+		BatchSize:     int(o.block),
 	}
-	if p.cfg.Kids == 0 {
-		p.cfg.Kids = runtime.NumCPU()
+	if o.fs.seen[o.framesOpt] {
+		cfg.Framing = o.frames
+	}
+	if o.fs.seen[o.replyOpt] {
+		reply := o.replyFrames
+		cfg.ReplyFraming = &reply
+	}
+	if cfg.Kids == 0 {
+		cfg.Kids = runtime.NumCPU()
+	}
+	resolved, section, err := cfg.WithSection()
+	if err == nil && o.fs.seen[o.framesOpt] && resolved.Framing != o.frames {
+		// --frames lines is Config's zero value, which takes the section's
+		// framing: the library cannot tell it was asked for.
+		err = &host.ConflictError{Module: p.module, Field: "Framing", Config: o.frames, Section: resolved.Framing}
+	}
+	if err != nil {
+		return nil, p.checkGrants(err)
+	}
+	// --ordered keeps input order: one reply per request for a guest that
+	// declares it (or that runs in a session, where nothing else can be
+	// told apart); any number per request, by batch, for any other.
+	if o.fs.seen[o.orderedOpt] {
+		resolved.Mode = host.Stream
+		if o.ordered {
+			resolved.Mode = host.Keep
+			if section != nil && section.OneToOne || o.instances == host.SessionInstances {
+				resolved.Mode = host.Ordered
+			}
+		}
+	}
+	p.cfg, p.section = resolved, section
+	p.framing, p.reply = resolved.Framing, resolved.Framing
+	if resolved.ReplyFraming != nil {
+		p.reply = *resolved.ReplyFraming
+	}
+	p.fromSection = section != nil && section.OneToOne && !o.fs.seen[o.orderedOpt]
+
+	if n := p.framing.Size(); n > 0 && int64(n) > o.maxFrame {
+		return nil, o.fs.errorf("fixed:%d records are larger than --max-frame %d", n, o.maxFrame)
+	}
+	if n := p.reply.Size(); n > 0 && int64(n) > o.maxFrame {
+		return nil, o.fs.errorf("fixed:%d replies are larger than --max-frame %d", n, o.maxFrame)
+	}
+	if o.mem > 0 && p.memory != nil {
+		if err := memoryHint(host.ErrModule, &plan{module: p.module, memory: p.memory, cfg: host.Config{MemoryLimit: o.mem}}); err != host.ErrModule {
+			return nil, &usageError{err.Error()}
+		}
 	}
 	return p, nil
 }
 
-// checkGrants refuses to start a guest without a directory or variable
-// its wasmpool section says it needs.
-func (p *plan) checkGrants(sec abi.Section, o *runFlags) error {
-	for _, need := range sec.Dirs {
-		var grant *host.Dir
-		for i := range o.dirs {
-			d := &o.dirs[i]
-			if d.Guest == need.Path || d.Guest == "/" || strings.HasPrefix(need.Path, d.Guest+"/") {
-				grant = d
-			}
+// checkGrants words, in flags, the library's refusal to start a module
+// against its wasmpool section: a need not granted, a framing flag that
+// contradicts it, or a section that breaks the format.
+func (p *plan) checkGrants(err error) error {
+	var ge *host.GrantError
+	var ce *host.ConflictError
+	var se *inspect.SectionError
+	switch {
+	case errors.As(err, &ge) && ge.Env != nil:
+		return &usageError{fmt.Sprintf("%s needs the environment variable %s (its wasmpool section says so): pass --env %s=VALUE, or --env %s to pass yours", p.module, ge.Env.Name, ge.Env.Name, ge.Env.Name)}
+	case errors.As(err, &ge) && ge.ReadOnly != "":
+		return &usageError{fmt.Sprintf("%s writes under %s (its wasmpool section says so), but --dir grants %s read-only: drop the :ro", p.module, ge.Dir.Path, ge.ReadOnly)}
+	case errors.As(err, &ge):
+		ro := ":ro"
+		if ge.Dir.Write {
+			ro = ""
 		}
-		switch {
-		case grant == nil && !need.Optional:
-			ro := ":ro"
-			if need.Write {
-				ro = ""
-			}
-			return &usageError{fmt.Sprintf("%s needs a directory at %s (its wasmpool section says so): grant one with --dir HOSTDIR:%s%s", p.module, need.Path, need.Path, ro)}
-		case grant != nil && need.Write && grant.ReadOnly:
-			return &usageError{fmt.Sprintf("%s writes under %s (its wasmpool section says so), but --dir grants %s read-only: drop the :ro", p.module, need.Path, grant.Guest)}
+		return &usageError{fmt.Sprintf("%s needs a directory at %s (its wasmpool section says so): grant one with --dir HOSTDIR:%s%s", p.module, ge.Dir.Path, ge.Dir.Path, ro)}
+	case errors.As(err, &ce):
+		flag, what := "--frames", "framing"
+		if ce.Field == "ReplyFraming" {
+			flag, what = "--reply-frames", "reply framing"
 		}
+		return &usageError{fmt.Sprintf("%s %s contradicts the %s %s that the wasmpool section of %s declares: drop the flag, or pass --ignore-section to run it with yours", flag, ce.Config, what, ce.Section, p.module)}
+	case errors.As(err, &se):
+		return &usageError{fmt.Sprintf("%s: %s (--ignore-section ignores it)", p.module, strings.TrimPrefix(se.Error(), "inspect: "))}
 	}
-	for _, need := range sec.Env {
-		found := false
-		for _, kv := range o.env {
-			if name, _, _ := strings.Cut(kv, "="); name == need.Name {
-				found = true
-			}
-		}
-		if !found && !need.Optional {
-			return &usageError{fmt.Sprintf("%s needs the environment variable %s (its wasmpool section says so): pass --env %s=VALUE, or --env %s to pass yours", p.module, need.Name, need.Name, need.Name)}
-		}
-	}
-	return nil
+	return &usageError{setupError(err)}
 }
 
 // readModule reads a module file and checks that it is a WebAssembly core
@@ -715,26 +670,8 @@ func readModule(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &usageError{pathError(err)}
 	}
-	if err := checkHeader(path, code); err != nil {
-		return nil, err
+	if err := inspect.CheckHeader(path, code); err != nil {
+		return nil, &usageError{err.Error()}
 	}
 	return code, nil
-}
-
-func checkHeader(path string, code []byte) error {
-	switch {
-	case len(code) < 4 || string(code[:4]) != "\x00asm":
-		what := "it does not start with \\0asm"
-		if strings.HasSuffix(path, ".wat") {
-			what += "; a .wat text module must be assembled first, e.g. with wat2wasm"
-		}
-		return &usageError{fmt.Sprintf("%s is not a WebAssembly module (%s)", path, what)}
-	case len(code) < 8:
-		return &usageError{fmt.Sprintf("%s is not a WebAssembly module: it ends after %d bytes", path, len(code))}
-	case code[4] == 1 && code[5] == 0 && code[6] == 0 && code[7] == 0:
-		return nil
-	case code[6] == 1 && code[7] == 0:
-		return &usageError{fmt.Sprintf("%s is a WebAssembly component (WASI preview 2), not a core module: wasmpool runs WASI preview 1 core modules", path)}
-	}
-	return &usageError{fmt.Sprintf("%s: unknown WebAssembly binary version %x", filepath.Base(path), code[4:8])}
 }

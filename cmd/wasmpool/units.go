@@ -170,3 +170,17 @@ func parseEnv(s string) (string, error) {
 	}
 	return name + "=" + v, nil
 }
+
+// plural says n things: "1 request", "2 requests", "1 reply", "0 replies".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	if strings.HasSuffix(thing, "ch") {
+		return fmt.Sprintf("%d %ses", n, thing)
+	}
+	if strings.HasSuffix(thing, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(thing, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}

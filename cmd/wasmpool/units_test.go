@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -129,82 +127,28 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// scan runs the CLI's scanner over in and describes what it finds.
-func scan(t *testing.T, in []byte, f frames.Framing, max int, oneByte bool) string {
-	t.Helper()
-	var r io.Reader = bytes.NewReader(in)
-	if oneByte {
-		r = iotest.OneByteReader(r)
+func TestConcatInputs(t *testing.T) {
+	ins := []input{{name: "a.txt", r: strings.NewReader("1\n2\n3")}, {name: "-", r: strings.NewReader("")}, {name: "c.txt", r: iotest.OneByteReader(strings.NewReader("4\n5\n6\n"))}}
+	c := newConcat(ins, frames.Lines)
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "1\n2\n3\n4\n5\n6\n" {
+		t.Fatalf("read %q, %v: a last line without newline must end before the next input", got, err)
 	}
-	sc := newScanner(r, f, max)
-	var out []string
-	for sc.Scan() {
-		if n := sc.TooLarge(); n > 0 {
-			out = append(out, fmt.Sprintf("<%d>", n))
-		} else {
-			out = append(out, string(sc.Bytes()))
-		}
+	if c.bytes.Load() != int64(len(got)) {
+		t.Errorf("counted %d bytes, read %d", c.bytes.Load(), len(got))
 	}
-	if err := sc.Err(); err != nil {
-		out = append(out, "error: "+err.Error())
-	}
-	return strings.Join(out, ",")
-}
-
-func TestScannerSkipsLargeFrames(t *testing.T) {
-	lenpfx := func(payloads ...string) []byte {
-		var b []byte
-		for _, p := range payloads {
-			b = binary.LittleEndian.AppendUint64(b, uint64(len(p)))
-			b = append(b, p...)
-		}
-		return b
-	}
-	big := strings.Repeat("x", 100)
-	tests := []struct {
-		in   []byte
-		f    frames.Framing
-		want string
-	}{
-		{[]byte("a\n" + big + "\nb\n"), frames.Lines, "a,<100>,b"},
-		{[]byte("a\n" + big), frames.Lines, "a,<100>"},
-		{[]byte("a\x00" + big + "\x00b"), frames.Zero, "a,<100>,b"},
-		{[]byte("1234567890\n12345678901\n"), frames.Lines, "1234567890,<11>"},
-		{lenpfx("a", big, "", "b"), frames.LenPfx, "a,<100>,,b"},
-		{lenpfx("a", big)[:50], frames.LenPfx, "a,error: frames: truncated frame at EOF: 33 of 100 payload bytes"},
-		{[]byte("abcdefgh"), frames.Fixed(3), "abc,def,error: frames: truncated frame at EOF: 2 of 3 record bytes"},
-	}
-	for _, tc := range tests {
-		for _, oneByte := range []bool{false, true} {
-			if got := scan(t, tc.in, tc.f, 10, oneByte); got != tc.want {
-				t.Errorf("scan(%q, %v, oneByte %v) = %q, want %q", tc.in, tc.f, oneByte, got, tc.want)
-			}
-		}
-	}
-	// a large limit: frames far beyond the first buffer
-	huge := strings.Repeat("y", 300<<10)
-	if got := scan(t, []byte("a\n"+huge+"\nb\n"), frames.Lines, 1<<20, false); got != "a,"+huge+",b" {
-		t.Errorf("a 300 KiB line under a 1 MiB limit: %d bytes", len(got))
-	}
-	if got := scan(t, []byte("a\n"+huge+"\nb\n"), frames.Lines, 200<<10, false); got != "a,<307200>,b" {
-		t.Errorf("a 300 KiB line over a 200 KiB limit: %q", got)
-	}
-}
-
-func TestRequestLabels(t *testing.T) {
-	r := &runState{ins: []input{{name: "a.txt"}, {name: "-"}, {name: "c.txt"}}, starts: []int{0, 3, 3}}
+	r := &runState{in: c}
 	for i, want := range map[int]string{0: "request 1 (a.txt #1)", 2: "request 3 (a.txt #3)", 3: "request 4 (c.txt #1)", 5: "request 6 (c.txt #3)"} {
 		if got := r.label(i); got != want {
 			t.Errorf("label(%d) = %q, want %q", i, got, want)
 		}
 	}
-	r = &runState{ins: []input{{name: "-"}}, starts: []int{0}, skipped: []int{1, 2, 5}}
-	for pool, want := range map[int]int{0: 0, 1: 3, 2: 4, 3: 6, 4: 7} {
-		if got := r.index(pool); got != want {
-			t.Errorf("index(%d) = %d, want %d", pool, got, want)
-		}
-	}
-	if got := r.label(6); got != "request 7" {
+	one := &runState{in: newConcat([]input{{name: "-", r: strings.NewReader("x")}}, frames.Lines)}
+	if got := one.label(6); got != "request 7" {
 		t.Errorf("one input: %q", got)
+	}
+	lp := newConcat([]input{{name: "a", r: strings.NewReader("ab")}, {name: "b", r: strings.NewReader("cd")}}, frames.LenPfx)
+	if got, _ := io.ReadAll(lp); string(got) != "abcd" {
+		t.Errorf("lenpfx inputs are joined as they are: %q", got)
 	}
 }

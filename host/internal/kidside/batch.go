@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
 )
@@ -17,6 +20,7 @@ import (
 // Instances fail alone: their status goes back with their output, and the
 // kid goes on with the next batch.
 func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.Writer, outputLimit int64) int {
+	page := mapReads()
 	var (
 		head   [BatchHeaderSize]byte
 		data   []byte
@@ -47,7 +51,17 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		}
 		out.Reset()
 		errOut.Reset()
-		stdin := &countingReader{r: bytes.NewReader(data)}
+		stdin := &countingReader{r: bytes.NewReader(data), page: page}
+		page.store(ReadsID, h.ID)
+		page.store(ReadsConsumed, 0)
+		page.store(ReadsLastStart, 0)
+		// An instance that writes past the limit is ended at once, with
+		// the kid: one that ignores the failed write could write forever.
+		out.onOverflow = func() {
+			r := ResultHeader{ID: h.ID, Consumed: uint64(stdin.n.Load()), Status: 0, Flags: OutputOverflow, Stderr: uint64(errOut.Len())}
+			writeAll(results, r.Append(nil), errOut.Bytes())
+			os.Exit(0)
+		}
 		err := g.run(ctx, stdin, out, errOut)
 		errOut.limit = 0 // the trap's message always fits
 		status := g.report(err, errOut)
@@ -84,17 +98,41 @@ func writeAll(w io.Writer, parts ...[]byte) error {
 	return nil
 }
 
-// countingReader counts the bytes the guest read: the frames past them are
-// ones it never saw.
+// countingReader counts the bytes the guest read, the frames past them
+// are ones it never saw, and keeps the count on the shared page too.
 type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+	r    io.Reader
+	n    atomic.Int64
+	page readsPage
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	start := c.n.Load()
 	n, err := c.r.Read(p)
+	if n > 0 {
+		c.page.store(ReadsLastStart, uint64(start))
+		c.page.store(ReadsConsumed, uint64(start)+uint64(n))
+	}
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// readsPage is the ReadsFD page as the kid writes it; nil if the parent
+// gave none.
+type readsPage []uint64
+
+func mapReads() readsPage {
+	mem, err := unix.Mmap(ReadsFD, 0, ReadsPage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil
+	}
+	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), 3)
+}
+
+func (p readsPage) store(word int, v uint64) {
+	if p != nil {
+		atomic.StoreUint64(&p[word], v)
+	}
 }
 
 // cappedBuffer keeps what an instance writes, up to limit bytes (0: no
@@ -102,15 +140,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // appends note.
 type cappedBuffer struct {
 	bytes.Buffer
-	limit    int64
-	note     string
-	overflow bool
+	limit      int64
+	note       string
+	overflow   bool
+	onOverflow func() // called at the first write past the limit, if set
 }
 
 var errOverflow = errors.New("output limit reached")
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
 	if b.limit > 0 && int64(b.Len()+len(p)) > b.limit {
+		if b.onOverflow != nil {
+			b.onOverflow()
+		}
 		room := max(0, int(b.limit)-b.Len())
 		b.Buffer.Write(p[:room])
 		if !b.overflow {

@@ -32,7 +32,11 @@ func Main(specJSON string) int {
 		return fail(abi.ExitSetup, "kid protocol version %d, parent speaks %d", abi.Version, spec.Version)
 	}
 	os.Unsetenv(abi.KidEnv)
-	confine()
+	lastFD := RepliesFD
+	if spec.Instance == Batch {
+		lastFD = ReadsFD
+	}
+	confine(lastFD)
 
 	ctx := experimental.WithMemoryAllocator(context.Background(), allocateMemory)
 	g, err := load(ctx, spec)

@@ -9,9 +9,8 @@ import (
 
 // MapFile maps a file into memory read-only and returns its bytes and how
 // to unmap them. Reading a module instead copies every byte into fresh heap
-// pages: for a Go guest, 3 MB and some 700 page faults, which cost 20 ms
-// or more of each kid's start on virtual machines where a fault is slow.
-// Mapped, its pages come from the page cache, many per fault. A file that
+// pages, a fault each (host/RATIONALE.md, "Why the pool counts pages");
+// mapped, its pages come from the page cache, many per fault. A file that
 // cannot be mapped (a pipe, say) is read.
 func MapFile(path string) (data []byte, unmap func(), err error) {
 	f, err := os.Open(path)

@@ -10,11 +10,10 @@ import (
 // for its maximum up front (PROT_NONE: it costs no memory), made readable
 // and writable as the guest grows it. wazero's default backing is a Go
 // slice that memory.grow appends to: every growth copies the whole memory
-// into a new array, and touches each of its pages. A Go guest grows its
-// memory dozens of times while its runtime starts and its heap fills, and
-// on virtual machines where a fresh page costs tens of microseconds that
-// copying was a large share of a kid's start-up. Here growth copies
-// nothing and only the pages the guest uses are ever touched.
+// into a new array, and touches each of its pages; a Go guest grows its
+// memory dozens of times while it starts (host/RATIONALE.md, "Why the
+// pool counts pages"). Here growth copies nothing and only the pages the
+// guest uses are ever touched.
 type reservedMemory struct {
 	mem       []byte // the whole reservation
 	writable  int    // mem[:writable] is readable and writable

@@ -49,6 +49,21 @@ const (
 	RequestsFD = 0 // requests, or batches; the parent writes
 	ReportsFD  = 3 // progress reports; the parent reads
 	RepliesFD  = 4 // replies, or batch results; the parent reads
+	// ReadsFD is, in batch mode, a shared page (a memfd) where the kid
+	// keeps, with no system call, how far the running instance has read
+	// its batch (see Reads): the parent reads it when it had to kill the
+	// kid, so that a timed-out batch is split where the guest was.
+	ReadsFD = 5
+)
+
+// Reads is the layout of the ReadsFD page: three uint64 words, stored
+// atomically, in the kid's byte order: the id of the batch running, the
+// bytes of it read so far, and where the last read began.
+const (
+	ReadsID = iota
+	ReadsConsumed
+	ReadsLastStart
+	ReadsPage = 4096
 )
 
 // A progress report of session mode, sent on ReportsFD: three

@@ -1,4 +1,4 @@
-package abi
+package inspect
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 func TestParseSection(t *testing.T) {
@@ -27,16 +29,26 @@ func TestParseSection(t *testing.T) {
 		{"framing zero\x00one-to-one\n\x00framing zero\x00", Section{Version: 1, Framing: "zero", OneToOne: true}, ""},
 		{"framing lines\nframing zero", Section{}, "line 2: framing zero after framing lines"},
 		{"framng lines", Section{}, `unknown declaration "framng"`},
-		{"version 2\nfancy 1 2 3\nframing lines", Section{Version: 2, Framing: "lines"}, ""},
+		{"version 3\nfancy 1 2 3\nframing lines", Section{Version: 3, Framing: "lines"}, ""},
+		{"version 2\nfancy 1 2 3\nframing lines", Section{}, `unknown declaration "fancy"`},
 		{"framing lines\nversion 0", Section{}, "line 2: version"},
 		{"version 1\nversion 2", Section{}, "version 2 after version 1"},
 		{"framing fixed:0", Section{}, "fixed:N"},
 		{"framing fixed:08", Section{}, "fixed:N"},
+		{"framing fixed:007", Section{}, `line 1: framing: invalid framing "fixed:007": fixed:N needs`},
 		{"framing fixed:+8", Section{}, "fixed:N"},
 		{"framing fixed:2147483648", Section{}, "fixed:N"},
-		{"framing nul", Section{}, `unknown framing "nul"`},
+		{"framing fixed:1073741825", Section{}, "fixed:N"},
+		{"framing fixed:1073741824", Section{Version: 1, Framing: "fixed:1073741824"}, ""},
+		{"framing nul", Section{}, `invalid framing "nul"`},
 		{"framing", Section{}, "framing takes one value"},
 		{"one-to-one yes", Section{}, "one-to-one takes no value"},
+		{"session", Section{Version: 1, Session: true}, ""},
+		{"version 2\nsession\nsession\n", Section{Version: 2, Session: true}, ""},
+		{"session now", Section{}, "session takes no value"},
+		{"sessions", Section{}, `unknown declaration "sessions" (want framing, reply-framing, one-to-one, session, dir, env or version)`},
+		{"version 3\nsessions", Section{Version: 3}, ""},
+		{"version 02", Section{}, "not a number"},
 		{"dir data", Section{}, "not an absolute path"},
 		{"dir /data/../etc", Section{}, "not a clean path"},
 		{"dir /data rx", Section{}, `unexpected "rx"`},
@@ -51,8 +63,9 @@ func TestParseSection(t *testing.T) {
 	for _, tc := range tests {
 		got, err := ParseSection([]byte(tc.in))
 		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrSection) {
-				t.Errorf("ParseSection(%q) error = %v, want one containing %q", tc.in, err, tc.err)
+			var se *SectionError
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrSection) || !errors.As(err, &se) || se.Line < 1 {
+				t.Errorf("ParseSection(%q) error = %v, want a SectionError containing %q", tc.in, err, tc.err)
 			}
 			continue
 		}
@@ -88,8 +101,17 @@ func TestSectionMarshal(t *testing.T) {
 	if !reflect.DeepEqual(back, s) {
 		t.Errorf("round trip: %+v, want %+v", back, s)
 	}
+	// session needs version 2; a section without it stays version 1 for
+	// hosts that know only version 1.
+	text, err = Section{Framing: "zero", Session: true}.MarshalText()
+	if want := "version 2\nframing zero\nsession\n"; err != nil || string(text) != want {
+		t.Errorf("MarshalText(session) = %q, %v; want %q", text, err, want)
+	}
 	for _, bad := range []Section{
 		{Framing: "fixed:0"},
+		{Framing: "fixed:007"},
+		{ReplyFraming: "fixed:+5"},
+		{Framing: "fixed:3000000000"},
 		{ReplyFraming: "lines "},
 		{Dirs: []SectionDir{{Path: "/a b"}}},
 		{Dirs: []SectionDir{{Path: "/a"}, {Path: "/a", Write: true}}},
@@ -150,9 +172,6 @@ func TestModuleSection(t *testing.T) {
 		nil,
 		[]byte("\x7fELF"),
 		[]byte("\x00asm\x0d\x00\x01\x00"), // a component
-		[]byte("\x00asm\x01\x00\x00\x00\x01\x05\x01"),             // section past the end
-		[]byte("\x00asm\x01\x00\x00\x00\x01\x80\x80\x80\x80\x10"), // size overflows u32
-		[]byte("\x00asm\x01\x00\x00\x00\x00\x02\x05a"),            // custom name past the end
 	} {
 		if _, _, err := ModuleSection(bad); !errors.Is(err, ErrNotModule) {
 			t.Errorf("ModuleSection(%q) error = %v, want ErrNotModule", bad, err)
@@ -161,13 +180,26 @@ func TestModuleSection(t *testing.T) {
 			t.Errorf("SetModuleSection(%q) error = %v, want ErrNotModule", bad, err)
 		}
 	}
+	for _, bad := range [][]byte{
+		[]byte("\x00asm\x01\x00\x00\x00\x01\x05\x01"),             // section past the end
+		[]byte("\x00asm\x01\x00\x00\x00\x01\x80\x80\x80\x80\x10"), // size overflows u32
+		[]byte("\x00asm\x01\x00\x00\x00\x00\x02\x05a"),            // custom name past the end
+	} {
+		if _, _, err := ModuleSection(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ModuleSection(%q) error = %v, want ErrMalformed", bad, err)
+		}
+		if _, err := SetModuleSection(bad, nil); !errors.Is(err, ErrMalformed) {
+			t.Errorf("SetModuleSection(%q) error = %v, want ErrMalformed", bad, err)
+		}
+	}
 }
 
 func FuzzParseSection(f *testing.F) {
 	for _, seed := range []string{
 		"", "version 1\nframing lines\nreply-framing zero\none-to-one\n",
 		"dir /a ro optional\nenv X optional\n", "framing fixed:3\x00framing fixed:3\x00",
-		"version 9\nnew-thing a b\n", "# c\r\n\tenv _A1\n",
+		"version 9\nnew-thing a b\n", "# c\r\n\tenv _A1\n", "session\x00one-to-one\n",
+		"framing fixed:007\n", "reply-framing fixed:1073741824\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -187,8 +219,8 @@ func FuzzParseSection(f *testing.F) {
 		if err != nil {
 			t.Fatalf("canonical text %q does not parse: %v", text, err)
 		}
-		s.Version = SectionVersion
-		if !reflect.DeepEqual(back, s) {
+		s.Version = back.Version
+		if back.Version > abi.SectionVersion || !reflect.DeepEqual(back, s) {
 			t.Fatalf("round trip: %+v, want %+v", back, s)
 		}
 	})

@@ -1,0 +1,120 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmpool/wasmpool/host"
+)
+
+// TestBatchEcho runs the echo guest in fresh instances per batch in each
+// mode and checks every reply comes once, in order where the mode says.
+func TestBatchEcho(t *testing.T) {
+	for _, mode := range []host.Mode{host.Stream, host.Tagged, host.Ordered, host.Keep} {
+		t.Run(mode.String(), func(t *testing.T) {
+			p := newPool(t, host.Config{Mode: mode, Instances: host.BatchInstances, BatchSize: 4 << 10}, "echo")
+			reqs := lines(20000, 9)
+			o := collect(t, p, reqs)
+			if o.fatal != nil || len(o.reqErrs) > 0 || len(o.kidErrs) > 0 {
+				t.Fatalf("fatal %v, %d request errors, %d kid errors", o.fatal, len(o.reqErrs), len(o.kidErrs))
+			}
+			var got []string
+			for _, r := range o.replies {
+				got = append(got, string(r.Data))
+			}
+			want := make([]string, len(reqs))
+			for i, r := range reqs {
+				want[i] = string(r)
+			}
+			if mode != host.Ordered && mode != host.Keep {
+				slices.Sort(got)
+				slices.Sort(want)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d replies, want %d; first %q", len(got), len(want), strings.Join(got[:min(3, len(got))], "|"))
+			}
+			if s := p.Stats(); s.Batches < 2 {
+				t.Errorf("%d batches", s.Batches)
+			}
+		})
+	}
+}
+
+// TestBatchKidsStayUpBetweenRuns: a batch pool's kids serve the next run
+// without starting again, and a run while one goes on is ErrBusy.
+func TestBatchKidsStayUpBetweenRuns(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances}, "echo")
+	reqs := lines(2000, 3)
+	kids := func() string {
+		var pids []string
+		tasks, _ := filepath.Glob("/proc/self/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			pids = append(pids, strings.Fields(string(b))...)
+		}
+		slices.Sort(pids)
+		return strings.Join(pids, " ")
+	}
+	var before string
+	for run := range 3 {
+		var got int
+		for r, err := range p.Run(context.Background(), slices.Values(reqs)) {
+			if err != nil {
+				t.Fatalf("run %d: %v", run, err)
+			}
+			if string(r.Data) != string(reqs[got]) {
+				t.Fatalf("run %d: reply %d is %q, want %q", run, got, r.Data, reqs[got])
+			}
+			got++
+			if run == 1 && got == 1 {
+				for _, err := range p.Run(context.Background(), slices.Values(reqs)) {
+					if !errors.Is(err, host.ErrBusy) {
+						t.Errorf("a Run inside a Run: %v, want ErrBusy", err)
+					}
+				}
+			}
+		}
+		if got != len(reqs) {
+			t.Fatalf("run %d: %d replies", run, got)
+		}
+		if run == 0 {
+			before = kids()
+		} else if now := kids(); now != before || now == "" {
+			t.Errorf("run %d: kids %q, after the first run %q", run, now, before)
+		}
+	}
+}
+
+// TestBatchTimeout: a record that loops forever in a batch instance is
+// the only one to fail, with ErrTimeout, and the split starts where the
+// guest was reading, so it costs a few timeouts, not one per halving.
+func TestBatchTimeout(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, Timeout: 2 * time.Second, Kids: 2}, "loop")
+	reqs := lines(20000, 5)
+	reqs[12345] = []byte("!loop")
+	start := time.Now()
+	o := collect(t, p, reqs)
+	if len(o.reqErrs) != 1 || o.reqErrs[0].Index != 12345 || !errors.Is(o.reqErrs[0], host.ErrTimeout) || o.fatal != nil {
+		t.Fatalf("request errors %v, fatal %v; want request 12345 timed out alone", o.reqErrs, o.fatal)
+	}
+	if len(o.replies) != len(reqs)-1 {
+		t.Fatalf("%d replies, want %d", len(o.replies), len(reqs)-1)
+	}
+	for i, r := range o.replies {
+		want := i
+		if i >= 12345 {
+			want++
+		}
+		if string(r.Data) != string(reqs[want]) {
+			t.Fatalf("reply %d is %q, want %q", i, r.Data, reqs[want])
+		}
+	}
+	t.Logf("%d timeouts' worth: %v, %d batches, %d restarts", int(time.Since(start)/(2*time.Second)), time.Since(start).Round(time.Millisecond), p.Stats().Batches, p.Stats().Restarts)
+}

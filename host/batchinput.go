@@ -1,0 +1,323 @@
+package host
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
+)
+
+// recordInput cuts batches from the caller's requests (Run): each is
+// framed into the batch as it is taken.
+type recordInput struct {
+	in  *inbox
+	eof bool
+}
+
+func (ri *recordInput) cut(d *batchRun, size int) (*batch, bool) {
+	b := &batch{first: d.index, data: make([]byte, 0, min(size, 64<<10))}
+	for len(b.data) < size {
+		payload, err, ok, eof := ri.in.next()
+		if !ok {
+			ri.eof = eof
+			break
+		}
+		i := d.index
+		d.index++
+		if err == nil && len(payload) > d.cfg.MaxFrame {
+			err = fmt.Errorf("%w: %d bytes, the limit is %d", frames.ErrTooLarge, len(payload), d.cfg.MaxFrame)
+		}
+		if err == nil {
+			var framed []byte
+			if framed, err = d.cfg.Framing.Append(b.data, payload); err == nil {
+				b.data = framed
+				b.count++
+				continue
+			}
+		}
+		// A record that cannot be framed fails alone; the batch ends
+		// before it, so that its records stay contiguous.
+		d.took(1)
+		d.recordFailed(i, bytes.Clone(payload), err)
+		if b.count > 0 || d.stopped {
+			break
+		}
+		b.first = d.index
+	}
+	return b, b.count > 0
+}
+
+func (ri *recordInput) exhausted() bool { return ri.eof }
+func (ri *recordInput) pending() int    { return -1 }
+func (ri *recordInput) close()          { ri.in.close() }
+
+// streamInput cuts batches from a byte stream (Filter): runs of whole
+// frames, counted, not cut one by one. A frame over the limit is skipped
+// as it streams by, and reported once.
+type streamInput struct {
+	src *byteInbox
+	f   frames.Framing
+	max int // Config.MaxFrame
+
+	skipping   bool  // inside an oversize lines or zero frame
+	forceSplit bool  // the next frame is over the limit: let Split report it
+	skipBytes  int64 // bytes of an oversize lenpfx frame still to skip
+	done       bool  // no record will come any more
+}
+
+func (si *streamInput) exhausted() bool { return si.done }
+func (si *streamInput) pending() int    { return si.src.unread() }
+func (si *streamInput) close()          { si.src.close() }
+
+func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
+	for !si.done && !d.stopped {
+		data, eof, err := si.src.avail()
+		if si.skipping || si.skipBytes > 0 {
+			if n, more := si.skip(data); n > 0 || !more {
+				si.src.consume(n)
+				continue
+			}
+			if !eof && err == nil {
+				return nil, false // the rest of the oversize frame is still to come
+			}
+			si.skipping, si.skipBytes = false, 0
+		}
+		if len(data) == 0 && (eof || err != nil) {
+			if err != nil {
+				d.giveUp(fmt.Errorf("host: reading the input: %w", err))
+			}
+			si.done = true
+			return nil, false
+		}
+		n, count := si.f.Whole(data, eof, size)
+		if si.forceSplit {
+			n, count, si.forceSplit = 0, 0, false
+		}
+		if count == 0 {
+			// No whole frame within size: one larger than the batch, or an
+			// incomplete one, or one that cannot be a frame.
+			adv, _, err := si.f.Split(data, eof, si.max)
+			switch {
+			case err != nil:
+				si.failed(d, data, err)
+				continue
+			case adv == 0:
+				si.src.want()
+				return nil, false
+			}
+			n, count = adv, 1
+		} else if n > si.max {
+			// Only a batch longer than the limit can hold a frame over it.
+			if n, count = si.underLimit(data[:n], count); count == 0 {
+				continue // the first frame is over the limit: Split says so next time
+			}
+		}
+		si.src.consume(n)
+		b := &batch{first: d.index, count: count, data: data[:n:n]}
+		d.index += count
+		return b, true
+	}
+	return nil, false
+}
+
+// underLimit returns the prefix of data's count whole frames that ends
+// before the first frame over the limit, and how many frames it holds.
+func (si *streamInput) underLimit(data []byte, count int) (n, frames int) {
+	for frames < count {
+		adv, _, err := si.f.Split(data[n:], true, si.max)
+		if err != nil || adv == 0 {
+			break
+		}
+		n += adv
+		frames++
+	}
+	if frames == 0 {
+		// Cut nothing: the loop's next look hands the oversize frame to
+		// Split, which reports it.
+		si.forceSplit = true
+	}
+	return n, frames
+}
+
+// skip returns how much of data is the rest of an oversize frame, and
+// whether more of it may follow.
+func (si *streamInput) skip(data []byte) (n int, more bool) {
+	if si.skipBytes > 0 {
+		n = int(min(int64(len(data)), si.skipBytes))
+		si.skipBytes -= int64(n)
+		return n, si.skipBytes > 0
+	}
+	term, _ := si.f.Terminator()
+	if i := bytes.IndexByte(data, term); i >= 0 {
+		si.skipping = false
+		return i + 1, false
+	}
+	return len(data), true
+}
+
+// failed reports the frame at the start of data, which Split refused: one
+// over the limit (skipped as it streams by), or one cut short at EOF.
+func (si *streamInput) failed(d *batchRun, data []byte, err error) {
+	i := d.index
+	d.index++
+	d.took(1)
+	if !errors.Is(err, frames.ErrTooLarge) {
+		payload := data
+		if si.f == frames.LenPfx {
+			payload = data[min(len(data), abi.LenPfxHeader):]
+		}
+		si.src.consume(len(data))
+		si.done = true
+		d.recordFailed(i, bytes.Clone(payload), err)
+		return
+	}
+	err = fmt.Errorf("%w; it is skipped", err)
+	if _, ok := si.f.Terminator(); ok {
+		si.skipping = true
+	} else if size := leUint64(data); size > 1<<62 {
+		// Not a length anything could have meant: the rest of the stream
+		// cannot be cut into frames.
+		err = fmt.Errorf("%w; the input after it cannot be framed and is not read", err)
+		si.src.consume(len(data))
+		si.done = true
+	} else {
+		si.skipBytes = int64(abi.LenPfxHeader) + int64(size)
+	}
+	d.recordFailed(i, nil, err)
+}
+
+func leUint64(b []byte) uint64 {
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+// byteInbox reads the caller's byte stream in a goroutine of its own, into
+// buffers that batches then point into: the input is copied once, from the
+// source into the buffer. The loop takes whole frames from the front.
+type byteInbox struct {
+	mu     sync.Mutex
+	room   sync.Cond
+	buf    []byte // buf[taken:filled] is read and not yet taken
+	taken  int
+	filled int
+	eof    bool
+	err    error
+	needed bool // the loop waits for more to complete a frame
+	closed bool
+	asleep bool
+	wake   int
+}
+
+const (
+	readChunk = 4 << 20  // a buffer the source is read into
+	readAhead = 16 << 20 // the reader waits when this much is not taken
+)
+
+func newByteInbox(src io.Reader, wake int) *byteInbox {
+	in := &byteInbox{wake: wake}
+	in.room.L = &in.mu
+	go in.produce(src)
+	return in
+}
+
+func (in *byteInbox) produce(src io.Reader) {
+	for {
+		in.mu.Lock()
+		for !in.closed && in.filled-in.taken >= readAhead && !in.needed {
+			in.room.Wait()
+		}
+		if in.closed {
+			in.mu.Unlock()
+			return
+		}
+		if in.filled == len(in.buf) {
+			// A new buffer, with what is not taken yet at its start; the
+			// old one stays as long as batches point into it.
+			size := max(readChunk, 2*(in.filled-in.taken))
+			nb := make([]byte, size)
+			in.filled = copy(nb, in.buf[in.taken:in.filled])
+			in.buf, in.taken = nb, 0
+		}
+		dst := in.buf[in.filled:]
+		in.mu.Unlock()
+
+		n, err := src.Read(dst)
+
+		in.mu.Lock()
+		in.filled += n
+		if n > 0 {
+			in.needed = false
+		}
+		if err != nil {
+			if err == io.EOF {
+				in.eof = true
+			} else {
+				in.err = err
+			}
+		}
+		in.nudge()
+		in.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// nudge wakes the loop if it sleeps; called with mu held.
+func (in *byteInbox) nudge() {
+	if in.asleep && !in.closed {
+		in.asleep = false
+		unix.Write(in.wake, []byte{1})
+	}
+}
+
+// avail returns what is read and not taken; data stays valid for good
+// (the reader never writes over bytes it has handed out).
+func (in *byteInbox) avail() (data []byte, eof bool, err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	data = in.buf[in.taken:in.filled:in.filled]
+	in.asleep = !in.eof && in.err == nil
+	return data, in.eof, in.err
+}
+
+// want says the loop needs more than is read to go on.
+func (in *byteInbox) want() {
+	in.mu.Lock()
+	in.needed = true
+	in.room.Signal()
+	in.mu.Unlock()
+}
+
+// consume takes n bytes from the front.
+func (in *byteInbox) consume(n int) {
+	if n == 0 {
+		return
+	}
+	in.mu.Lock()
+	in.taken += n
+	in.room.Signal()
+	in.mu.Unlock()
+}
+
+func (in *byteInbox) unread() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.filled - in.taken
+}
+
+func (in *byteInbox) close() {
+	in.mu.Lock()
+	in.closed = true
+	in.room.Signal()
+	in.mu.Unlock()
+}

@@ -1,0 +1,197 @@
+package host
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
+)
+
+// batch is a run of whole request frames dealt to a kid as one unit, with
+// batch instances: records first, first+1, …, first+count-1 of the input.
+type batch struct {
+	id      uint64
+	first   int
+	count   int
+	data    []byte
+	attempt int  // times it failed as a batch of one record
+	unread  int  // times an instance failed on it before reading any of it
+	peeled  bool // split once already: its parts are halved
+}
+
+// batchKid is the parent's state for a kid that runs a fresh instance per
+// batch. Its queue is the kid's outbox: the batches given to it, oldest
+// first; queue[0] is the one its instance runs (or will run next), and
+// the kid answers them in that order.
+type batchKid struct {
+	kidProc
+
+	queue   []*batch
+	written int // batches of queue written whole
+	woff    int // bytes of queue[written] written, header included
+	hdr     []byte
+	given   int // records given over the kid's life
+
+	// started counts the batches of the queue whose start reports came
+	// (reports can run ahead of results): queue[started-1] is the one
+	// running, since startedAt.
+	started   int
+	startedAt time.Time
+	reports   [kidside.StartReportSize]byte
+	reportsN  int
+	ran       int // batches the kid finished
+
+	// The result being read: its header, then its body (output, stderr).
+	head     [kidside.ResultHeaderSize]byte
+	headN    int
+	result   kidside.ResultHeader
+	body     []byte
+	bodyN    int
+	inResult bool
+}
+
+func newBatchKid(slot int, proc *process) *batchKid {
+	return &batchKid{kidProc: newKidProc(slot, proc)}
+}
+
+// unsent reports whether some of the queue is still to be written.
+func (k *batchKid) unsent() bool { return k.written < len(k.queue) }
+
+// writeBatches writes what it can of the queued batches without blocking.
+func (k *batchKid) writeBatches() {
+	for k.unsent() && k.inOpen {
+		b := k.queue[k.written]
+		k.hdr = kidside.BatchHeader{ID: b.id, Length: uint64(len(b.data))}.Append(k.hdr[:0])
+		var iov [][]byte
+		if k.woff < len(k.hdr) {
+			iov = [][]byte{k.hdr[k.woff:], b.data}
+		} else {
+			iov = [][]byte{b.data[k.woff-len(k.hdr):]}
+		}
+		n, err := unix.Writev(k.proc.stdin, iov)
+		if n > 0 {
+			k.woff += n
+			if k.woff == len(k.hdr)+len(b.data) {
+				k.written++
+				k.woff = 0
+			}
+		}
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return
+		case err != nil: // EPIPE: the kid is gone
+			k.broken = true
+			k.closeInput()
+			return
+		}
+	}
+}
+
+// readReports reads the kid's start reports: each says the instance for
+// queue[0] has started.
+func (k *batchKid) readReports() error {
+	var buf [64 * kidside.StartReportSize]byte
+	for {
+		n, err := unix.Read(k.proc.ack, buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 {
+			if err != unix.EAGAIN {
+				k.ackEOF = true
+				unix.Close(k.proc.ack)
+			}
+			return nil
+		}
+		for b := buf[:n]; len(b) > 0; {
+			c := copy(k.reports[k.reportsN:], b)
+			b = b[c:]
+			if k.reportsN += c; k.reportsN < len(k.reports) {
+				continue
+			}
+			k.reportsN = 0
+			id := binary.LittleEndian.Uint64(k.reports[:])
+			if k.started >= len(k.queue) || k.queue[k.started].id != id {
+				return fmt.Errorf("%w: the kid started batch %d out of turn", ErrProtocol, id)
+			}
+			k.started++
+			k.startedAt = time.Now()
+		}
+	}
+}
+
+// readResult reads what has come of the next result. It returns true
+// when a whole result is in (k.result and k.body); the caller takes it
+// with takeResult. maxBody bounds a result's size.
+func (k *batchKid) readResult(maxBody uint64) (bool, error) {
+	for {
+		var n int
+		var err error
+		if !k.inResult {
+			n, err = unix.Read(k.proc.stdout, k.head[k.headN:])
+		} else {
+			n, err = unix.Read(k.proc.stdout, k.body[k.bodyN:])
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 {
+			if err != unix.EAGAIN {
+				k.outEOF = true
+				unix.Close(k.proc.stdout)
+				if k.inResult || k.headN > 0 {
+					return false, fmt.Errorf("%w: the kid's result stream ended inside a result", ErrProtocol)
+				}
+			}
+			return false, nil
+		}
+		if !k.inResult {
+			if k.headN += n; k.headN < len(k.head) {
+				continue
+			}
+			k.headN = 0
+			k.result = kidside.ParseResultHeader(k.head[:])
+			size := k.result.Stdout + k.result.Stderr
+			switch {
+			case k.started == 0 || k.result.ID != k.queue[0].id:
+				return false, fmt.Errorf("%w: a result for batch %d out of turn", ErrProtocol, k.result.ID)
+			case k.result.Stdout > maxBody || k.result.Stderr > maxBody || k.result.Consumed > uint64(len(k.queue[0].data)):
+				return false, fmt.Errorf("%w: a result header that cannot be (%d output bytes, %d stderr bytes, %d of %d input bytes read)",
+					ErrProtocol, k.result.Stdout, k.result.Stderr, k.result.Consumed, len(k.queue[0].data))
+			}
+			k.inResult = true
+			k.body = k.body[:0]
+			if uint64(cap(k.body)) < size {
+				k.body = make([]byte, 0, size)
+			}
+			k.body, k.bodyN = k.body[:size], 0
+		} else {
+			k.bodyN += n
+		}
+		if k.inResult && k.bodyN == len(k.body) {
+			return true, nil
+		}
+	}
+}
+
+// takeResult pops the batch whose result is in, with its output and
+// stderr. The output is the kid's buffer until the next result: the body
+// is handed over, and the kid reads the next result into a new one.
+func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, out, stderr []byte) {
+	b, r = k.queue[0], k.result
+	k.queue = k.queue[1:]
+	k.written--
+	k.started--
+	k.inResult = false
+	k.ran++
+	out, stderr = k.body[:r.Stdout:r.Stdout], k.body[r.Stdout:]
+	k.body = nil
+	return b, r, out, stderr
+}
+
+// running reports whether an instance of the kid runs a batch.
+func (k *batchKid) running() bool { return k.started > 0 }
