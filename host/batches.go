@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
@@ -511,7 +510,13 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, st
 		return
 	}
 	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: int(r.Status), Err: cause}
-	ke.Stderr, ke.Trap = stderrTail(stderr)
+	var tail stderrTail
+	if len(stderr) > 0 {
+		for _, line := range strings.Split(strings.TrimSuffix(string(stderr), "\n"), "\n") {
+			tail.add(line)
+		}
+	}
+	ke.Stderr, ke.Trap = tail.lines, tail.trap
 	d.failed(k, b, int(r.Consumed), -1, ke, stderr)
 }
 
@@ -528,29 +533,6 @@ func (d *batchRun) forward(k *batchKid, stderr []byte) {
 		fmt.Fprintf(d.cfg.Stderr, "kid %d: %s\n", k.slot, line)
 		stderr = stderr[len(stderr)-len(rest):]
 	}
-}
-
-// stderrTail returns the last lines of an instance's stderr and its trap
-// message, if it trapped.
-func stderrTail(stderr []byte) (tail []string, trap string) {
-	lines := strings.Split(strings.TrimSuffix(string(stderr), "\n"), "\n")
-	if len(lines) == 1 && lines[0] == "" {
-		lines = nil
-	}
-	for _, l := range lines {
-		if t, ok := strings.CutPrefix(l, abi.TrapPrefix); ok {
-			trap = t
-		}
-	}
-	if len(lines) > tailLines {
-		lines = lines[len(lines)-tailLines:]
-	}
-	for i, l := range lines {
-		if len(l) > 512 {
-			lines[i] = l[:512] + "…"
-		}
-	}
-	return lines, trap
 }
 
 // failed deals with a batch whose instance failed, having read consumed
@@ -671,7 +653,7 @@ func (d *batchRun) ended(k *batchKid) {
 		return
 	}
 	if ke == nil {
-		ke = &KidError{Kid: k.slot, Pid: k.pid, Stderr: k.tail, Err: fmt.Errorf("exited before it finished %d batch(es)", len(k.queue))}
+		ke = &KidError{Kid: k.slot, Pid: k.pid, Stderr: k.tail.lines, Err: fmt.Errorf("exited before it finished %d batch(es)", len(k.queue))}
 	}
 	d.p.stats.Restarts++
 	running := k.running()

@@ -322,7 +322,7 @@ func (fj *forkJoin) watch(ctx, runCtx context.Context, part, slot int, proc *pro
 			failed <- fmt.Errorf("host: ForkJoin: writing the output of part %d: %w", part, sink.err)
 		}
 	})
-	var tail lineTail
+	var tail stderrTail
 	copies.Go(func() { fj.forward(part, stderr, &tail) })
 
 	type exit struct {
@@ -396,22 +396,12 @@ func (fj *forkJoin) watch(ctx, runCtx context.Context, part, slot int, proc *pro
 	return ke
 }
 
-// partTail is how many stderr lines a part's result keeps, and
-// partLine the longest line forwarded whole.
-const (
-	partTail = 16
-	partLine = 4 << 10
-)
-
-// lineTail keeps the last stderr lines of a part and its trap message.
-type lineTail struct {
-	lines []string
-	trap  string
-}
+// partLine is the longest stderr line of a part forwarded whole.
+const partLine = 4 << 10
 
 // forward copies a part's stderr to Config.Stderr line by line, each
 // prefixed "part N: ", and keeps the last lines.
-func (fj *forkJoin) forward(part int, r io.Reader, tail *lineTail) {
+func (fj *forkJoin) forward(part int, r io.Reader, tail *stderrTail) {
 	br := bufio.NewReaderSize(r, partLine)
 	prefix := "part " + strconv.Itoa(part) + ": "
 	for {
@@ -421,16 +411,7 @@ func (fj *forkJoin) forward(part int, r io.Reader, tail *lineTail) {
 			fj.stderrMu.Lock()
 			io.WriteString(fj.p.cfg.Stderr, prefix+text+"\n")
 			fj.stderrMu.Unlock()
-			if t, ok := strings.CutPrefix(text, abi.TrapPrefix); ok {
-				tail.trap = t
-			}
-			if len(text) > 512 {
-				text = text[:512] + "…"
-			}
-			tail.lines = append(tail.lines, text)
-			if len(tail.lines) > partTail {
-				tail.lines = tail.lines[1:]
-			}
+			tail.add(text)
 		}
 		if err != nil && err != bufio.ErrBufferFull {
 			return

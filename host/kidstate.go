@@ -29,9 +29,8 @@ type kidProc struct {
 
 	outEOF, errEOF, ackEOF, exited bool
 
-	stderr  []byte   // a partial stderr line
-	tail    []string // the last stderr lines
-	trap    string
+	stderr  []byte // a partial stderr line
+	tail    stderrTail
 	fault   error // why the pool stopped this kid
 	killed  bool  // the pool sent SIGKILL
 	expired bool  // killed at the end of a cancelled run's grace period
@@ -293,17 +292,27 @@ func (k *kidProc) readStderr(w io.Writer) {
 
 func (k *kidProc) line(w io.Writer, line []byte) {
 	fmt.Fprintf(w, "kid %d: %s\n", k.slot, line)
-	s := string(line)
-	if t, ok := strings.CutPrefix(s, abi.TrapPrefix); ok {
-		k.trap = t
+	k.tail.add(string(line))
+}
+
+// stderrTail keeps the last lines of a kid's stderr, each cut at 512
+// bytes, and the trap message among them.
+type stderrTail struct {
+	lines []string
+	trap  string
+}
+
+func (t *stderrTail) add(line string) {
+	if trap, ok := strings.CutPrefix(line, abi.TrapPrefix); ok {
+		t.trap = trap
 	}
-	if len(s) > 512 {
-		s = s[:512] + "…"
+	if len(line) > 512 {
+		line = line[:512] + "…"
 	}
-	if len(k.tail) == tailLines {
-		k.tail = append(k.tail[:0], k.tail[1:]...)
+	if len(t.lines) == tailLines {
+		t.lines = append(t.lines[:0], t.lines[1:]...)
 	}
-	k.tail = append(k.tail, s)
+	t.lines = append(t.lines, line)
 }
 
 // kill stops the kid for a reason the pool found.
@@ -327,7 +336,7 @@ func (k *kid) reap(oneToOne bool) *KidError {
 		return nil
 	}
 	if ke == nil {
-		ke = &KidError{Kid: k.slot, Pid: k.pid, Stderr: k.tail}
+		ke = &KidError{Kid: k.slot, Pid: k.pid, Stderr: k.tail.lines}
 		if oneToOne {
 			ke.Err = fmt.Errorf("%w: exited with %d request(s) unanswered, but this mode needs exactly one reply per request", ErrProtocol, k.held.len())
 		} else {
@@ -353,7 +362,7 @@ func (k *kidProc) wait() *KidError {
 	state, err := k.proc.proc.Wait()
 	k.proc.release()
 	k.proc = nil
-	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: -1, Trap: k.trap, Stderr: k.tail, Err: k.fault}
+	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: -1, Trap: k.tail.trap, Stderr: k.tail.lines, Err: k.fault}
 	if err != nil {
 		ke.Err = errors.Join(ke.Err, err)
 		return ke
