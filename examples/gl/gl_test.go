@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
 	"github.com/wasmpool/wasmpool/internal/exampletest"
@@ -118,6 +119,38 @@ func TestBadIndex(t *testing.T) {
 	}
 	if kidErr.ExitCode != 1 || !strings.Contains(strings.Join(kidErr.Stderr, "\n"), "out of range") {
 		t.Errorf("kid error %v (exit code %d, stderr %q), want exit code 1 and the guest's message", kidErr, kidErr.ExitCode, kidErr.Stderr)
+	}
+}
+
+// TestStrictFraming runs the guest in a pool of lines: the guest, strict
+// about its fixed:4 indices, refuses to start, with a message naming both
+// framings. (The pool's framing reaches the guest in WASMPOOL_FRAMES; the
+// test sets it too, for a host that does not pass it yet.)
+func TestStrictFraming(t *testing.T) {
+	root := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := config(t, root, []string{guestRoot + "/a file"}, 1)
+	cfg.Framing = frames.Lines
+	cfg.Env = append(cfg.Env, abi.FramesEnv+"=lines")
+	cfg.Stderr = new(exampletest.LockedBuffer)
+	pool, err := host.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var kidErr *host.KidError
+	for _, err := range pool.Run(ctx, slices.Values([][]byte{[]byte("0")})) {
+		if err != nil && kidErr == nil && !errors.As(err, &kidErr) {
+			t.Errorf("error %v, want a *host.KidError", err)
+		}
+	}
+	const msg = "guest: this guest reads fixed:4 requests; the pool sends lines"
+	if kidErr == nil {
+		t.Fatal("no *host.KidError")
+	}
+	if kidErr.ExitCode != 1 || !slices.Contains(kidErr.Stderr, msg) {
+		t.Errorf("kid error %v (exit code %d, stderr %q), want exit code 1 and %q", kidErr, kidErr.ExitCode, kidErr.Stderr, msg)
 	}
 }
 
