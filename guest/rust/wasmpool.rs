@@ -348,11 +348,13 @@ unsafe fn copy_bytes(dst: *mut u8, src: &[u8]) {
     if n > 16 {
         copy_nonoverlapping(s, dst, n);
     } else if n >= 8 {
-        let (a, b) = (read_unaligned(s as *const u64), read_unaligned(s.add(n - 8) as *const u64));
+        let a = read_unaligned(s as *const u64);
+        let b = read_unaligned(s.add(n - 8) as *const u64);
         write_unaligned(dst as *mut u64, a);
         write_unaligned(dst.add(n - 8) as *mut u64, b);
     } else if n >= 4 {
-        let (a, b) = (read_unaligned(s as *const u32), read_unaligned(s.add(n - 4) as *const u32));
+        let a = read_unaligned(s as *const u32);
+        let b = read_unaligned(s.add(n - 4) as *const u32);
         write_unaligned(dst as *mut u32, a);
         write_unaligned(dst.add(n - 4) as *mut u32, b);
     } else if n > 0 {
