@@ -256,6 +256,16 @@ static WP__UNUSED int wp__env_framing(const char *name, wp_framing *f, wp__str *
 	return -1;
 }
 
+/* wp__mismatch writes "this guest VERB OWN WHAT POOL" to s and returns -1. */
+static WP__UNUSED int wp__mismatch(wp__str *s, const char *verb, wp_framing own, const char *what, wp_framing pool) {
+	wp__cat(s, "this guest ");
+	wp__cat(s, verb);
+	wp__catframing(s, own);
+	wp__cat(s, what);
+	wp__catframing(s, pool);
+	return -1;
+}
+
 /* WP_FRAMES_ENV and WP_REPLY_FRAMES_ENV are abi.FramesEnv and
  * abi.ReplyFramesEnv: the environment variables in which a pool passes its
  * request and reply framings. */
@@ -282,20 +292,10 @@ WP_API int wp_from_env(wp_options *opt, wp_framing *replies, char *err, size_t e
 	if ((rep_set = wp__env_framing(WP_REPLY_FRAMES_ENV, &rep, &s)) < 0) return -1;
 	if (!req_set && !rep_set) return 0;
 	if (req_set && !rep_set) rep = req;
-	if (opt->strict && !wp__same(req, own_req)) {
-		wp__cat(&s, "this guest reads ");
-		wp__catframing(&s, own_req);
-		wp__cat(&s, " requests; the pool sends ");
-		wp__catframing(&s, req);
-		return -1;
-	}
-	if (opt->strict && !wp__same(rep, own_rep)) {
-		wp__cat(&s, "this guest writes ");
-		wp__catframing(&s, own_rep);
-		wp__cat(&s, " replies; the pool reads ");
-		wp__catframing(&s, rep);
-		return -1;
-	}
+	if (opt->strict && !wp__same(req, own_req))
+		return wp__mismatch(&s, "reads ", own_req, " requests; the pool sends ", req);
+	if (opt->strict && !wp__same(rep, own_rep))
+		return wp__mismatch(&s, "writes ", own_rep, " replies; the pool reads ", rep);
 	opt->requests = req;
 	*replies = rep;
 	opt->replies = replies;
