@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
 	"github.com/wasmpool/wasmpool/internal/exampletest"
@@ -91,13 +92,13 @@ func TestGl(t *testing.T) {
 	exampletest.OneLineEach(t, stderr, unreadable)
 }
 
-// TestBadIndex sends an index outside the list: the guest fails, and the
-// pool reports the kid with the guest's message instead of hanging.
-func TestBadIndex(t *testing.T) {
-	root := t.TempDir()
+// kidFailure sends one request through a pool of one kid of cfg and
+// returns the failure of the kid, which the test expects.
+func kidFailure(t *testing.T, cfg host.Config, request []byte) *host.KidError {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg := config(t, root, []string{guestRoot + "/a file"}, 1)
+	cfg.Kids = 1
 	cfg.Stderr = new(exampletest.LockedBuffer)
 	pool, err := host.New(ctx, cfg)
 	if err != nil {
@@ -105,7 +106,7 @@ func TestBadIndex(t *testing.T) {
 	}
 	defer pool.Close()
 	var kidErr *host.KidError
-	for _, err := range pool.Run(ctx, slices.Values([][]byte{index(1 << 31)})) {
+	for _, err := range pool.Run(ctx, slices.Values([][]byte{request})) {
 		if err != nil {
 			t.Logf("error: %v", err)
 		}
@@ -116,8 +117,31 @@ func TestBadIndex(t *testing.T) {
 	if kidErr == nil {
 		t.Fatal("no *host.KidError")
 	}
+	return kidErr
+}
+
+// TestBadIndex sends an index outside the list: the guest fails, and the
+// pool reports the kid with the guest's message instead of hanging.
+func TestBadIndex(t *testing.T) {
+	cfg := config(t, t.TempDir(), []string{guestRoot + "/a file"}, 1)
+	kidErr := kidFailure(t, cfg, index(1<<31))
 	if kidErr.ExitCode != 1 || !strings.Contains(strings.Join(kidErr.Stderr, "\n"), "out of range") {
 		t.Errorf("kid error %v (exit code %d, stderr %q), want exit code 1 and the guest's message", kidErr, kidErr.ExitCode, kidErr.Stderr)
+	}
+}
+
+// TestStrictFraming runs the guest in a pool of lines: the guest, strict
+// about its fixed:4 indices, refuses to start, with a message naming both
+// framings. (The pool's framing reaches the guest in WASMPOOL_FRAMES; the
+// test sets it too, for a host that does not pass it yet.)
+func TestStrictFraming(t *testing.T) {
+	cfg := config(t, t.TempDir(), []string{guestRoot + "/a file"}, 1)
+	cfg.Framing = frames.Lines
+	cfg.Env = append(cfg.Env, abi.FramesEnv+"=lines")
+	kidErr := kidFailure(t, cfg, []byte("0"))
+	const msg = "guest: this guest reads fixed:4 requests; the pool sends lines"
+	if kidErr.ExitCode != 1 || !slices.Contains(kidErr.Stderr, msg) {
+		t.Errorf("kid error %v (exit code %d, stderr %q), want exit code 1 and %q", kidErr, kidErr.ExitCode, kidErr.Stderr, msg)
 	}
 }
 

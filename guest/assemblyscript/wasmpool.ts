@@ -43,6 +43,19 @@
 //     request larger than the maximum frame size (DEFAULT_MAX_FRAME, 64 MiB,
 //     unless set in Options).
 //   - At EOF serve flushes and returns.
+//   - The framing given to serve is the default. A pool passes its own
+//     framings in the environment (WASMPOOL_FRAMES, WASMPOOL_REPLY_FRAMES)
+//     and serve adopts them. A guest whose records mean something only in
+//     its own framings sets Options.strict: then other framings from the
+//     pool end it at start with "guest: this guest reads fixed:4 requests;
+//     the pool sends lines" on stderr and exit status 1 (fromEnv).
+//   - A guest built with asconfig.json exports the session marker, a no-op
+//     function named wasmpool_session (abi.SessionMarker), by which a host
+//     runs it in one long-lived instance per kid: the config adds
+//     session.ts as an entry file, since only the exports of entry files
+//     are the module's. A build with a config of its own adds the line
+//         export { wasmpool_session } from "…/guest/assemblyscript/session";
+//     to its entry file instead.
 
 // The WASI calls this module uses, declared here so that it depends on no
 // particular layout of the shim.
@@ -64,6 +77,12 @@ declare function wasi_args_sizes_get(argc: usize, argvBufSize: usize): u16;
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "args_get")
 declare function wasi_args_get(argv: usize, argvBuf: usize): u16;
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "environ_sizes_get")
+declare function wasi_environ_sizes_get(count: usize, bufSize: usize): u16;
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "environ_get")
+declare function wasi_environ_get(environ: usize, environBuf: usize): u16;
 
 const ERRNO_INTR: u16 = 27;
 const ERRNO_PIPE: u16 = 64;
@@ -154,6 +173,11 @@ export class Framing {
   }
 
   terminator(): u8 { return this.kind == ZERO ? 0 : 10; }
+
+  /** Whether f is the same framing. */
+  equals(f: Framing): bool {
+    return this.kind == f.kind && (this.kind != FIXED || this.size == f.size);
+  }
 }
 
 /** Options tune run and serveOptions. */
@@ -165,6 +189,89 @@ export class Options {
   /** The largest request; 0 means DEFAULT_MAX_FRAME, a negative value no
    * limit (but the 4 GiB of wasm32 memory). */
   maxFrame: i32 = 0;
+  /** The guest reads and writes only the framings above (its records mean
+   * something only in them): when the pool passes other framings in the
+   * environment, serveOptions reports both and exits 1 instead of adopting
+   * them. run ignores it; see fromEnv. */
+  strict: bool = false;
+}
+
+/** The environment variable in which a pool passes its request framing
+ * (abi.FramesEnv). */
+export const FRAMES_ENV = "WASMPOOL_FRAMES";
+/** The environment variable in which a pool passes its reply framing
+ * (abi.ReplyFramesEnv). */
+export const REPLY_FRAMES_ENV = "WASMPOOL_REPLY_FRAMES";
+
+/** The value of the environment variable name; null when it is unset. */
+export function getenv(name: string): string | null {
+  const sizes = memory.data(16);
+  if (wasi_environ_sizes_get(sizes, sizes + sizeof<usize>()) != 0) return null;
+  const count = <i32>load<usize>(sizes);
+  const bufSize = load<usize>(sizes, sizeof<usize>());
+  const ptrs = heap.alloc(<usize>count * sizeof<usize>());
+  const data = heap.alloc(bufSize);
+  const key = String.UTF8.encode(name + "=");
+  const keyLen = <usize>key.byteLength;
+  let value: string | null = null;
+  if (wasi_environ_get(ptrs, data) == 0) {
+    for (let i = 0; i < count && value === null; i++) {
+      const p = load<usize>(ptrs + <usize>i * sizeof<usize>());
+      let e = p;
+      while (load<u8>(e) != 0) e++;
+      if (e - p >= keyLen && memory.compare(p, changetype<usize>(key), keyLen) == 0) {
+        value = String.UTF8.decodeUnsafe(p + keyLen, e - p - keyLen);
+      }
+    }
+  }
+  heap.free(ptrs);
+  heap.free(data);
+  return value;
+}
+
+/** Adopts into opt the framings that the pool passes in the environment
+ * variables FRAMES_ENV (the request framing) and REPLY_FRAMES_ENV (the
+ * reply framing): opt's framings are the defaults, kept when the variables
+ * are unset or empty (the guest runs outside a pool, or under an older
+ * host). A missing reply variable means the request framing when that is
+ * set. Returns null, or an error, and leaves opt as it was, when a variable
+ * holds no framing name or, with opt.strict, when the pool's framings
+ * differ from opt's ("this guest reads fixed:4 requests; the pool sends
+ * lines"). serveOptions calls it. */
+export function fromEnv(opt: Options): string | null {
+  const reqName = getenv(FRAMES_ENV), repName = getenv(REPLY_FRAMES_ENV);
+  const ownReq = opt.requests;
+  const ownRepOpt = opt.replies;
+  const ownRep = ownRepOpt === null ? ownReq : ownRepOpt;
+  let req: Framing = ownReq, rep: Framing = ownRep;
+  let reqSet = false, repSet = false;
+  if (reqName !== null && reqName.length > 0) {
+    const f = Framing.parse(reqName);
+    if (f === null) return envError(FRAMES_ENV, reqName);
+    req = f; reqSet = true;
+  }
+  if (repName !== null && repName.length > 0) {
+    const f = Framing.parse(repName);
+    if (f === null) return envError(REPLY_FRAMES_ENV, repName);
+    rep = f; repSet = true;
+  }
+  if (!reqSet && !repSet) return null;
+  if (reqSet && !repSet) rep = req;
+  if (opt.strict && !req.equals(ownReq)) {
+    return "this guest reads " + ownReq.toString() + " requests; the pool sends " + req.toString();
+  }
+  if (opt.strict && !rep.equals(ownRep)) {
+    return "this guest writes " + ownRep.toString() + " replies; the pool reads " + rep.toString();
+  }
+  opt.requests = req;
+  opt.replies = rep.equals(req) ? null : rep;
+  return null;
+}
+
+function envError(name: string, value: string): string {
+  return name + ": frames: invalid framing \"" + value + (value.startsWith("fixed:")
+    ? "\": fixed:N needs a record size N ≥ 1"
+    : "\": want lines, zero, lenpfx or fixed:N");
 }
 
 /** Writes all n bytes at p to fd; returns 0 or a WASI errno. */
@@ -457,13 +564,27 @@ function die(msg: string): void {
 }
 
 /** Runs h over stdin and stdout with the given options; returns at EOF,
- * exits with status 1 after a message on stderr on an error. */
+ * exits with status 1 after a message on stderr on an error. opt's
+ * framings are defaults: when the pool passes its own in the environment,
+ * serveOptions adopts them, or, with opt.strict, refuses other ones (see
+ * fromEnv). */
 export function serveOptions(opt: Options, h: Handler): void {
-  const err = run(0, 1, opt, h);
+  const o = new Options();
+  o.requests = opt.requests;
+  o.replies = opt.replies;
+  o.maxFrame = opt.maxFrame;
+  o.strict = opt.strict;
+  let err = fromEnv(o);
+  if (err !== null) {
+    die(err);
+    return;
+  }
+  err = run(0, 1, o, h);
   if (err !== null) die(err);
 }
 
-/** serveOptions with framing f for requests and replies. */
+/** serveOptions with framing f for requests and replies (the default: see
+ * serveOptions). */
 export function serve(f: Framing, h: Handler): void {
   const opt = new Options();
   opt.requests = f;
@@ -492,7 +613,7 @@ export function args(): string[] {
   return out;
 }
 
-/** serve with the framing named by the first program argument ("lines"
+/** serve with the default framing named by the first program argument ("lines"
  * when there is none); an invalid name is reported and exits 1. */
 export function serveArgs(h: Handler): void {
   const a = args();

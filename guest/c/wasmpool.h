@@ -49,14 +49,25 @@
  *     the maximum frame size (default WP_DEFAULT_MAX_FRAME, 64 MiB), are
  *     errors too: message on stderr, exit status 1.
  *   - At EOF of stdin wp_serve flushes and returns; return 0 from main.
+ *   - The framing given to wp_serve is the default. A pool passes its own
+ *     framings in the environment (WASMPOOL_FRAMES, WASMPOOL_REPLY_FRAMES)
+ *     and wp_serve adopts them. A guest whose records mean something only in
+ *     its own framings sets wp_options.strict: then other framings from the
+ *     pool end it at start with "guest: this guest reads fixed:4 requests;
+ *     the pool sends lines" on stderr and exit status 1 (wp_from_env).
+ *   - A wasm guest built with this header exports the session marker, a
+ *     no-op function named "wasmpool_session" (abi.SessionMarker), by which
+ *     a host runs it in one long-lived instance per kid.
  *
- * All functions are static; include the header in one translation unit.
- * wp_serve_options takes separate request and reply framings and a maximum
- * frame size (wp_options); wp_serve_args takes the framing from argv[1];
- * wp_run is wp_serve on any pair of file descriptors, returning the error
- * message instead of exiting (for tests and native use); wp_die reports an
- * error of your own the same way and exits 1. The header also builds
- * natively (gcc or clang, -std=c99), for tests or native kids.
+ * All functions are static (but the weak session marker); include the
+ * header in one translation unit. wp_serve_options takes separate request
+ * and reply framings, a maximum frame size and strictness (wp_options,
+ * made with wp_options_init); wp_serve_args takes the default framing from
+ * argv[1]; wp_run is wp_serve on any pair of file descriptors, without the
+ * environment, returning the error message instead of exiting (for tests
+ * and native use); wp_die reports an error of your own the same way and
+ * exits 1. The header also builds natively (gcc or clang, -std=c99), for
+ * tests or native kids.
  */
 #ifndef WASMPOOL_H
 #define WASMPOOL_H
@@ -129,12 +140,25 @@ typedef struct wp_replies {
  * the call). It returns 0 on success. */
 typedef int (*wp_handler)(const unsigned char *req, size_t len, wp_replies *w, void *arg);
 
-/* wp_options tune wp_run and wp_serve_options. */
+/* wp_options tune wp_run and wp_serve_options. Set every field: start
+ * from wp_options_init(requests), which zeroes the others. */
 typedef struct wp_options {
 	wp_framing requests;
 	const wp_framing *replies; /* NULL: the same as requests */
 	size_t max_frame;          /* 0: WP_DEFAULT_MAX_FRAME; (size_t)-1: no limit */
+	int strict;                /* non-zero: refuse other framings from the pool (wp_from_env) */
 } wp_options;
+
+/* wp_options_init returns options with request and reply framing f, the
+ * default maximum frame size and strict off. */
+WP_API wp_options wp_options_init(wp_framing f) {
+	wp_options o;
+	o.requests = f;
+	o.replies = NULL;
+	o.max_frame = 0;
+	o.strict = 0;
+	return o;
+}
 
 /* ---- small helpers without stdio ---- */
 
@@ -210,6 +234,72 @@ WP_API int wp_parse_framing(const char *name, wp_framing *f) {
 		return 0;
 	}
 	return -1;
+}
+
+/* wp__same reports whether a and b are the same framing. */
+static WP__UNUSED int wp__same(wp_framing a, wp_framing b) {
+	return a.kind == b.kind && (a.kind != WP_FIXED || a.size == b.size);
+}
+
+/* wp__env_framing reads the framing named by the environment variable
+ * name into *f: 1 if it is set, 0 if it is unset or empty, -1 (with a
+ * message in s) if it holds no framing name. */
+static WP__UNUSED int wp__env_framing(const char *name, wp_framing *f, wp__str *s) {
+	const char *v = getenv(name);
+	if (v == NULL || *v == 0) return 0;
+	if (wp_parse_framing(v, f) == 0) return 1;
+	wp__cat(s, name);
+	wp__cat(s, ": frames: invalid framing \"");
+	wp__cat(s, v);
+	wp__cat(s, strncmp(v, "fixed:", 6) == 0 ? "\": fixed:N needs a record size N >= 1"
+	                                        : "\": want lines, zero, lenpfx or fixed:N");
+	return -1;
+}
+
+/* wp__mismatch writes "this guest VERB OWN WHAT POOL" to s and returns -1. */
+static WP__UNUSED int wp__mismatch(wp__str *s, const char *verb, wp_framing own, const char *what, wp_framing pool) {
+	wp__cat(s, "this guest ");
+	wp__cat(s, verb);
+	wp__catframing(s, own);
+	wp__cat(s, what);
+	wp__catframing(s, pool);
+	return -1;
+}
+
+/* WP_FRAMES_ENV and WP_REPLY_FRAMES_ENV are abi.FramesEnv and
+ * abi.ReplyFramesEnv: the environment variables in which a pool passes its
+ * request and reply framings. */
+#define WP_FRAMES_ENV "WASMPOOL_FRAMES"
+#define WP_REPLY_FRAMES_ENV "WASMPOOL_REPLY_FRAMES"
+
+/* wp_from_env replaces the framings of *opt with those the pool passes in
+ * WASMPOOL_FRAMES and WASMPOOL_REPLY_FRAMES; opt's framings are the
+ * defaults, kept when the variables are unset or empty (the guest runs
+ * outside a pool, or under an older host). A missing reply variable means
+ * the request framing when that is set. The reply framing is stored in
+ * *replies, and opt->replies points there. It returns 0, or -1 with a
+ * message in err (a buffer of errlen bytes) when a variable holds no
+ * framing name or, with opt->strict, when the pool's framings differ from
+ * opt's ("this guest reads fixed:4 requests; the pool sends lines").
+ * wp_serve_options calls it. */
+WP_API int wp_from_env(wp_options *opt, wp_framing *replies, char *err, size_t errlen) {
+	wp__str s = {err, 0, errlen};
+	wp_framing own_req = opt->requests, own_rep = opt->replies ? *opt->replies : opt->requests;
+	wp_framing req = own_req, rep = own_rep;
+	int req_set, rep_set;
+	if (errlen > 0) err[0] = 0;
+	if ((req_set = wp__env_framing(WP_FRAMES_ENV, &req, &s)) < 0) return -1;
+	if ((rep_set = wp__env_framing(WP_REPLY_FRAMES_ENV, &rep, &s)) < 0) return -1;
+	if (!req_set && !rep_set) return 0;
+	if (req_set && !rep_set) rep = req;
+	if (opt->strict && !wp__same(req, own_req))
+		return wp__mismatch(&s, "reads ", own_req, " requests; the pool sends ", req);
+	if (opt->strict && !wp__same(rep, own_rep))
+		return wp__mismatch(&s, "writes ", own_rep, " replies; the pool reads ", rep);
+	opt->requests = req;
+	*replies = rep;
+	opt->replies = replies;
+	return 0;
 }
 
 /* ---- small frames ----
@@ -614,19 +704,21 @@ WP_API void wp_die(const char *msg) {
 }
 
 /* wp_serve_options runs h over stdin and stdout with the given options and
- * returns at EOF. On an error it writes "guest: MESSAGE" to stderr and
- * exits with status 1. */
+ * returns at EOF. The framings of opt are defaults: when the pool passes
+ * its own in the environment, wp_serve_options adopts them, or, with
+ * opt->strict, refuses other ones (see wp_from_env). On an error it writes
+ * "guest: MESSAGE" to stderr and exits with status 1. */
 WP_API void wp_serve_options(const wp_options *opt, wp_handler h, void *arg) {
 	char err[256];
-	if (wp_run(0, 1, opt, h, arg, err, sizeof err) != 0) wp_die(err);
+	wp_options o = *opt;
+	wp_framing replies;
+	if (wp_from_env(&o, &replies, err, sizeof err) != 0) wp_die(err);
+	if (wp_run(0, 1, &o, h, arg, err, sizeof err) != 0) wp_die(err);
 }
 
 /* wp_serve is wp_serve_options with framing f for requests and replies. */
 WP_API void wp_serve(wp_framing f, wp_handler h, void *arg) {
-	wp_options opt;
-	opt.requests = f;
-	opt.replies = NULL;
-	opt.max_frame = 0;
+	wp_options opt = wp_options_init(f);
 	wp_serve_options(&opt, h, arg);
 }
 
@@ -644,5 +736,19 @@ WP_API void wp_serve_args(int argc, char **argv, wp_handler h, void *arg) {
 	}
 	wp_serve(f, h, arg);
 }
+
+/* ---- the session marker ----
+ * A module that exports a function named "wasmpool_session"
+ * (abi.SessionMarker) keeps the session contract (replies flushed before
+ * every read of stdin), so a host runs it in one long-lived instance per
+ * kid rather than a fresh instance per batch. Every wasm guest built with
+ * this header exports it; nobody calls it. It is weak, so a program that
+ * includes the header in more than one translation unit still links. */
+#if defined(__wasm__) && defined(__has_attribute)
+#if __has_attribute(export_name)
+void wp_session_marker(void) __attribute__((export_name("wasmpool_session"), weak));
+void wp_session_marker(void) {}
+#endif
+#endif
 
 #endif /* WASMPOOL_H */

@@ -49,6 +49,16 @@
 //!   or fixed frame cut short by EOF, or a request larger than the maximum
 //!   frame size ([`DEFAULT_MAX_FRAME`], 64 MiB, unless set in [`Options`]).
 //! - At EOF [`serve`] flushes and returns.
+//! - The framing given to [`serve`] is the default. A pool passes its own
+//!   framings in the environment (`WASMPOOL_FRAMES`,
+//!   `WASMPOOL_REPLY_FRAMES`) and [`serve`] adopts them. A guest whose
+//!   records mean something only in its own framings sets
+//!   [`Options::strict`]: then other framings from the pool end it at start
+//!   with "guest: this guest reads fixed:4 requests; the pool sends lines"
+//!   on stderr and exit status 1 ([`from_env`]).
+//! - A guest built on this module exports the session marker, a no-op
+//!   function named `wasmpool_session` (abi.SessionMarker), by which a host
+//!   runs it in one long-lived instance per kid.
 //!
 //! A panic aborts the guest (build with `-C panic=abort`): a wasm trap;
 //! replies still in the buffer are lost (the Go SDK writes them first).
@@ -284,9 +294,19 @@ impl<'a> Replies<'a> {
                 .and_then(|_| self.w.write_all(tail));
             return self.check(r);
         }
-        self.buf.extend_from_slice(head);
-        self.buf.extend_from_slice(p);
-        self.buf.extend_from_slice(tail);
+        // One reservation and inline copies of short runs, not three
+        // extend_from_slice calls, each a call of memcpy (a loop in wasm).
+        self.buf.reserve(need);
+        let len = self.buf.len();
+        // SAFETY: the buffer has room for need more bytes, and the three
+        // copies write exactly need bytes past len.
+        unsafe {
+            let dst = self.buf.as_mut_ptr().add(len);
+            copy_bytes(dst, head);
+            copy_bytes(dst.add(head.len()), p);
+            copy_bytes(dst.add(head.len() + p.len()), tail);
+            self.buf.set_len(len + need);
+        }
         if self.buf.len() >= FLUSH_AT {
             return self.flush();
         }
@@ -317,6 +337,33 @@ impl<'a> Replies<'a> {
     }
 }
 
+/// Copies src to dst, which has room for it and does not overlap it. Under
+/// a wasm runtime a call of memcpy costs more than the few bytes of most
+/// frames, so runs of up to 16 bytes are copied inline (in two overlapping
+/// words).
+#[inline(always)]
+unsafe fn copy_bytes(dst: *mut u8, src: &[u8]) {
+    use std::ptr::{copy_nonoverlapping, read_unaligned, write_unaligned};
+    let (s, n) = (src.as_ptr(), src.len());
+    if n > 16 {
+        copy_nonoverlapping(s, dst, n);
+    } else if n >= 8 {
+        let a = read_unaligned(s as *const u64);
+        let b = read_unaligned(s.add(n - 8) as *const u64);
+        write_unaligned(dst as *mut u64, a);
+        write_unaligned(dst.add(n - 8) as *mut u64, b);
+    } else if n >= 4 {
+        let a = read_unaligned(s as *const u32);
+        let b = read_unaligned(s.add(n - 4) as *const u32);
+        write_unaligned(dst as *mut u32, a);
+        write_unaligned(dst.add(n - 4) as *mut u32, b);
+    } else if n > 0 {
+        *dst = *s;
+        *dst.add(n / 2) = *s.add(n / 2);
+        *dst.add(n - 1) = *s.add(n - 1);
+    }
+}
+
 /// Options tune [`run`] and [`serve_options`]. The default reads and
 /// replies in lines framing.
 #[derive(Clone, Copy, Debug)]
@@ -328,6 +375,11 @@ pub struct Options {
     /// The largest request; 0 means [`DEFAULT_MAX_FRAME`], `usize::MAX`
     /// no limit.
     pub max_frame: usize,
+    /// The guest reads and writes only the framings above (its records
+    /// mean something only in them): when the pool passes other framings
+    /// in the environment, [`serve_options`] reports both and exits 1
+    /// instead of adopting them. [`run`] ignores it; see [`from_env`].
+    pub strict: bool,
 }
 
 impl Default for Options {
@@ -336,8 +388,70 @@ impl Default for Options {
             requests: Framing::Lines,
             replies: None,
             max_frame: 0,
+            strict: false,
         }
     }
+}
+
+/// The environment variable in which a pool passes its request framing
+/// (abi.FramesEnv).
+pub const FRAMES_ENV: &str = "WASMPOOL_FRAMES";
+
+/// The environment variable in which a pool passes its reply framing
+/// (abi.ReplyFramesEnv).
+pub const REPLY_FRAMES_ENV: &str = "WASMPOOL_REPLY_FRAMES";
+
+/// The framing named by the environment variable name; None when it is
+/// unset or empty.
+fn env_framing(name: &str) -> Result<Option<Framing>, Error> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => {
+            let v = v.to_string_lossy();
+            Framing::parse(&v)
+                .map(Some)
+                .map_err(|e| Error::new(format!("{}: {}", name, e)))
+        }
+    }
+}
+
+/// Returns opt with the framings that the pool passes in the environment
+/// variables [`FRAMES_ENV`] (the request framing) and [`REPLY_FRAMES_ENV`]
+/// (the reply framing): the framings in opt are the defaults, kept when
+/// the variables are unset or empty (the guest runs outside a pool, or
+/// under an older host). A missing reply variable means the request
+/// framing when that is set. With `opt.strict`, a pool framing other than
+/// opt's is an error ("this guest reads fixed:4 requests; the pool sends
+/// lines"); so is a value that is not a framing name, strict or not.
+/// [`serve_options`] calls it.
+pub fn from_env(opt: &Options) -> Result<Options, Error> {
+    let env_req = env_framing(FRAMES_ENV)?;
+    let env_rep = env_framing(REPLY_FRAMES_ENV)?;
+    if env_req.is_none() && env_rep.is_none() {
+        return Ok(*opt);
+    }
+    let own_req = opt.requests;
+    let own_rep = opt.replies.unwrap_or(opt.requests);
+    let req = env_req.unwrap_or(own_req);
+    let rep = env_rep.unwrap_or(if env_req.is_some() { req } else { own_rep });
+    if opt.strict && req != own_req {
+        return Err(Error::new(format!(
+            "this guest reads {} requests; the pool sends {}",
+            own_req, req
+        )));
+    }
+    if opt.strict && rep != own_rep {
+        return Err(Error::new(format!(
+            "this guest writes {} replies; the pool reads {}",
+            own_rep, rep
+        )));
+    }
+    Ok(Options {
+        requests: req,
+        replies: if rep == req { None } else { Some(rep) },
+        ..*opt
+    })
 }
 
 fn too_large(n: usize, max: usize) -> Error {
@@ -576,8 +690,9 @@ impl Write for Fd {
 }
 
 /// Runs h over stdin and stdout with the same framing for requests and
-/// replies, and returns at EOF. On an error it writes a line to stderr and
-/// exits with status 1.
+/// replies, and returns at EOF. f is the default: when the pool passes its
+/// framings in the environment, serve adopts them (see [`from_env`]). On an
+/// error it writes a line to stderr and exits with status 1.
 pub fn serve<E, F>(f: Framing, h: F)
 where
     E: fmt::Display,
@@ -592,18 +707,22 @@ where
     )
 }
 
-/// [`serve`] with separate reply framing and limits.
+/// [`serve`] with separate reply framing, limits and [`Options::strict`].
 pub fn serve_options<E, F>(opt: &Options, h: F)
 where
     E: fmt::Display,
     F: FnMut(&[u8], &mut Replies) -> Result<(), E>,
 {
-    if let Err(e) = run(&mut Fd(0), &mut Fd(1), opt, h) {
+    let opt = match from_env(opt) {
+        Ok(opt) => opt,
+        Err(e) => die(&e),
+    };
+    if let Err(e) = run(&mut Fd(0), &mut Fd(1), &opt, h) {
         die(&e);
     }
 }
 
-/// [`serve`] with the framing named by the first program argument
+/// [`serve`] with the default framing named by the first program argument
 /// ("lines" when there is none); an invalid name is reported and exits 1.
 pub fn serve_args<E, F>(h: F)
 where
@@ -625,3 +744,14 @@ fn die(e: &Error) -> ! {
     let _ = Fd(2).write_all(msg.as_bytes());
     std::process::exit(1)
 }
+
+/// The session marker (abi.SessionMarker): a module that exports a
+/// function named `wasmpool_session` keeps the session contract (replies
+/// flushed before every read of stdin), so a host runs it in one
+/// long-lived instance per kid rather than a fresh instance per batch.
+/// rustc exports the `#[no_mangle]` functions of every crate a wasm32-wasi
+/// program links, so every guest built on this module exports it; nobody
+/// calls it.
+#[cfg(target_arch = "wasm32")]
+#[no_mangle]
+pub extern "C" fn wasmpool_session() {}

@@ -1,6 +1,11 @@
 ;; echo.wat — a hand-written wasmpool filter that replies to each request
 ;; with the same bytes, in the framing named by its first argument: lines,
-;; zero, lenpfx or fixed:N (lines when there is none).
+;; zero, lenpfx or fixed:N (lines when there is none). A pool's framing in
+;; the environment (WASMPOOL_FRAMES, abi.FramesEnv) overrides the argument,
+;; as in the SDKs; a reply framing (WASMPOOL_REPLY_FRAMES) other than the
+;; request framing is refused at start (exit status 1), since an echo
+;; cannot convert. It exports the session marker (wasmpool_session,
+;; abi.SessionMarker): it keeps the session contract.
 ;;
 ;; Build: wat2wasm echo.wat -o echo.wasm   (Debian package wabt;
 ;; guestbuild.WAT does this). About 1 KB.
@@ -19,15 +24,20 @@
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
 
   ;; Memory layout:
   ;;      0  iovec {buf, len}      8  result count
   ;;     16  argc                 20  size of the argument strings
+  ;;     24  environment count    28  size of the environment strings
   ;;     32  scratch: decimal digits (32..55), a terminator byte (60)
   ;;     64  argv pointers (at most 48)
   ;;    256  argument strings (at most 768 bytes)
   ;;   1024  messages, NUL-terminated
+  ;;   2048  environment pointers (at most 256)
+  ;;   3072  environment strings (at most 62464 bytes)
   ;;  65536  input buffer, 64 KiB
   (memory (export "memory") 2)
 
@@ -42,6 +52,14 @@
   (data (i32.const 1320) "zero\00")
   (data (i32.const 1328) "lenpfx\00")
   (data (i32.const 1336) "fixed:\00")
+  (data (i32.const 1344) "WASMPOOL_FRAMES\00")
+  (data (i32.const 1360) "WASMPOOL_REPLY_FRAMES\00")
+  (data (i32.const 1384) ": frames: invalid framing \22\00")
+  (data (i32.const 1416) "\22: want lines, zero, lenpfx or fixed:N\0a\00")
+  (data (i32.const 1456) "this guest writes \00")
+  (data (i32.const 1480) " replies; the pool reads \00")
+  (data (i32.const 1512) "\0a\00")
+  (data (i32.const 1520) "environment too large\0a\00")
 
   (global $max i64 (i64.const 67108864))
   (global $kind (mut i32) (i32.const 0)) ;; 0 lines, 1 zero, 2 lenpfx, 3 fixed
@@ -52,6 +70,7 @@
   (global $hdr (mut i64) (i64.const 0)) ;; lenpfx: header value so far
   (global $remaining (mut i64) (i64.const 0)) ;; lenpfx: payload bytes to come
   (global $total (mut i64) (i64.const 0)) ;; fixed: bytes seen
+  (global $name (mut i32) (i32.const 1312)) ;; the request framing's name
 
   ;; write_all writes len bytes at ptr to fd; a failed write to stdout
   ;; exits 1 (there is nobody to reply to any more).
@@ -123,35 +142,110 @@
       (br $more))
     (i32.const 0))
 
-  ;; parse_framing sets $kind and $size from the NUL-terminated name at p.
-  (func $parse_framing (param $p i32)
+  ;; parse_framing sets $kind and $size from the NUL-terminated name at p;
+  ;; it returns 1, setting nothing, for a name it does not know.
+  (func $parse_framing (param $p i32) (result i32)
     (local $i i32) (local $c i32) (local $n i64)
-    (if (call $streq (local.get $p) (i32.const 1312)) (then (global.set $kind (i32.const 0)) (return)))
-    (if (call $streq (local.get $p) (i32.const 1320)) (then (global.set $kind (i32.const 1)) (return)))
-    (if (call $streq (local.get $p) (i32.const 1328)) (then (global.set $kind (i32.const 2)) (return)))
+    (if (call $streq (local.get $p) (i32.const 1312)) (then (global.set $kind (i32.const 0)) (return (i32.const 0))))
+    (if (call $streq (local.get $p) (i32.const 1320)) (then (global.set $kind (i32.const 1)) (return (i32.const 0))))
+    (if (call $streq (local.get $p) (i32.const 1328)) (then (global.set $kind (i32.const 2)) (return (i32.const 0))))
     ;; "fixed:" then one or more digits, N ≥ 1
     (loop $prefix
       (if (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i)))
                   (i32.load8_u (i32.add (i32.const 1336) (local.get $i))))
-        (then (call $fail (i32.const 1184))))
+        (then (return (i32.const 1))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $prefix (i32.lt_u (local.get $i) (i32.const 6))))
     (local.set $p (i32.add (local.get $p) (i32.const 6)))
-    (if (i32.eqz (i32.load8_u (local.get $p))) (then (call $fail (i32.const 1184))))
+    (if (i32.eqz (i32.load8_u (local.get $p))) (then (return (i32.const 1))))
     (block $done
       (loop $digit
         (local.set $c (i32.load8_u (local.get $p)))
         (br_if $done (i32.eqz (local.get $c)))
         (if (i32.or (i32.lt_u (local.get $c) (i32.const 48)) (i32.gt_u (local.get $c) (i32.const 57)))
-          (then (call $fail (i32.const 1184))))
+          (then (return (i32.const 1))))
         (local.set $n (i64.add (i64.mul (local.get $n) (i64.const 10))
                                (i64.extend_i32_u (i32.sub (local.get $c) (i32.const 48)))))
-        (if (i64.gt_u (local.get $n) (i64.const 0xffffffff)) (then (call $fail (i32.const 1184))))
+        (if (i64.gt_u (local.get $n) (i64.const 0xffffffff)) (then (return (i32.const 1))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $digit)))
-    (if (i64.eqz (local.get $n)) (then (call $fail (i32.const 1184))))
+    (if (i64.eqz (local.get $n)) (then (return (i32.const 1))))
     (global.set $kind (i32.const 3))
-    (global.set $size (local.get $n)))
+    (global.set $size (local.get $n))
+    (i32.const 0))
+
+  ;; getenv returns the value of the environment variable whose
+  ;; NUL-terminated name is at $name (NUL-terminated too), or 0 when it is
+  ;; unset.
+  (func $getenv (param $name i32) (result i32)
+    (local $i i32) (local $e i32) (local $q i32)
+    (block $none
+      (loop $entry
+        (br_if $none (i32.ge_u (local.get $i) (i32.load (i32.const 24))))
+        (local.set $e (i32.load (i32.add (i32.const 2048) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $q (local.get $name))
+        (block $next
+          (loop $char
+            (if (i32.eqz (i32.load8_u (local.get $q)))
+              (then
+                (br_if $next (i32.ne (i32.load8_u (local.get $e)) (i32.const 61))) ;; '='
+                (return (i32.add (local.get $e) (i32.const 1)))))
+            (br_if $next (i32.ne (i32.load8_u (local.get $e)) (i32.load8_u (local.get $q))))
+            (local.set $e (i32.add (local.get $e) (i32.const 1)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $char)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $entry)))
+    (i32.const 0))
+
+  ;; bad_env reports "guest: NAME: frames: invalid framing "VALUE": ..." and
+  ;; exits 1.
+  (func $bad_env (param $name i32) (param $value i32)
+    (call $puts (i32.const 1024))
+    (call $puts (local.get $name))
+    (call $puts (i32.const 1384))
+    (call $puts (local.get $value))
+    (call $puts (i32.const 1416))
+    (call $proc_exit (i32.const 1)))
+
+  ;; framings_from_env takes the pool's framings from the environment: the
+  ;; request framing replaces the one from argv[1]; a reply framing must be
+  ;; the same.
+  (func $framings_from_env
+    (local $v i32) (local $k i32) (local $s i64)
+    (if (call $environ_sizes_get (i32.const 24) (i32.const 28)) (then (call $fail (i32.const 1520))))
+    (if (i32.or (i32.gt_u (i32.load (i32.const 24)) (i32.const 256))
+                (i32.gt_u (i32.load (i32.const 28)) (i32.const 62464)))
+      (then (call $fail (i32.const 1520))))
+    (if (call $environ_get (i32.const 2048) (i32.const 3072)) (then (call $fail (i32.const 1520))))
+    (local.set $v (call $getenv (i32.const 1344)))
+    (if (local.get $v)
+      (then
+        (if (i32.load8_u (local.get $v)) ;; empty: unset
+          (then
+            (if (call $parse_framing (local.get $v)) (then (call $bad_env (i32.const 1344) (local.get $v))))
+            (global.set $name (local.get $v))))))
+    (local.set $v (call $getenv (i32.const 1360)))
+    (if (i32.eqz (local.get $v)) (then (return)))
+    (if (i32.eqz (i32.load8_u (local.get $v))) (then (return)))
+    (local.set $k (global.get $kind))
+    (local.set $s (global.get $size))
+    (if (call $parse_framing (local.get $v)) (then (call $bad_env (i32.const 1360) (local.get $v))))
+    (if (i32.or (i32.ne (local.get $k) (global.get $kind))
+                (i32.and (i32.eq (local.get $k) (i32.const 3)) (i64.ne (local.get $s) (global.get $size))))
+      (then ;; "guest: this guest writes REQUESTS replies; the pool reads REPLIES"
+        (call $puts (i32.const 1024))
+        (call $puts (i32.const 1456))
+        (call $puts (global.get $name))
+        (call $puts (i32.const 1480))
+        (call $puts (local.get $v))
+        (call $puts (i32.const 1512))
+        (call $proc_exit (i32.const 1)))))
+
+  ;; The session marker (abi.SessionMarker): this filter writes every
+  ;; reply before it reads stdin again, so a host may keep one instance per
+  ;; kid. Nobody calls it.
+  (func (export "wasmpool_session"))
 
   ;; check walks the n bytes read at p through the framing's state.
   (func $check (param $p i32) (param $n i32)
@@ -218,7 +312,10 @@
       (then (call $fail (i32.const 1280))))
     (if (call $args_get (i32.const 64) (i32.const 256)) (then (call $fail (i32.const 1184))))
     (if (i32.ge_u (i32.load (i32.const 16)) (i32.const 2))
-      (then (call $parse_framing (i32.load (i32.const 68)))))
+      (then
+        (global.set $name (i32.load (i32.const 68)))
+        (if (call $parse_framing (global.get $name)) (then (call $fail (i32.const 1184))))))
+    (call $framings_from_env)
     (if (i32.and (i32.eq (global.get $kind) (i32.const 3))
                  (i64.gt_u (global.get $size) (global.get $max)))
       (then (call $fail_reading (i32.const 1072))))

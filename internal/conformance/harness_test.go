@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -63,10 +64,15 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d, %d bytes on stdout, stderr %q, err %v", r.code, len(r.stdout), r.stderr, r.err)
 }
 
-// run runs the compiled guest with args (argv[1:]) on stdin. out, if not
-// nil, receives stdout (so that a reader can look at it while the guest
-// runs).
+// run runs the compiled guest with args (argv[1:]) on stdin, with an empty
+// environment. out, if not nil, receives stdout (so that a reader can look
+// at it while the guest runs).
 func run(mod wazero.CompiledModule, args []string, stdin io.Reader, out *bytes.Buffer) result {
+	return runEnv(mod, args, nil, stdin, out)
+}
+
+// runEnv is run with the environment variables env, "KEY=VALUE" each.
+func runEnv(mod wazero.CompiledModule, args, env []string, stdin io.Reader, out *bytes.Buffer) result {
 	if out == nil {
 		out = new(bytes.Buffer)
 	}
@@ -78,6 +84,10 @@ func run(mod wazero.CompiledModule, args []string, stdin io.Reader, out *bytes.B
 		WithStdin(stdin).
 		WithStdout(out).
 		WithStderr(&errb)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		cfg = cfg.WithEnv(k, v)
+	}
 	ctx := context.Background()
 	m, err := wazeroRuntime().InstantiateModule(ctx, mod, cfg)
 	if m != nil {

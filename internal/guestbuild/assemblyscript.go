@@ -61,7 +61,7 @@ func AssemblyScript(dir, src string) (string, error) {
 	}
 	sdk := filepath.Join(root, "guest", "assemblyscript")
 	config := filepath.Join(sdk, "asconfig.json")
-	if upToDate(out, src, filepath.Join(sdk, "wasmpool.ts"), config) {
+	if upToDate(out, src, filepath.Join(sdk, "wasmpool.ts"), filepath.Join(sdk, "session.ts"), config) {
 		return out, nil
 	}
 	absSrc, err := filepath.Abs(src)

@@ -38,7 +38,9 @@ func main() {
 	}
 	needle := []byte(flag.Arg(0))
 	buf := make([]byte, max(64<<10, 2*len(needle)))
-	guest.Serve(frames.Fixed(4), func(req []byte, w *guest.Replies) error {
+	// A request is a 4-byte index and nothing else: strict, so that a pool
+	// with another framing gets a clear error rather than wrong indices.
+	guest.ServeOptions(guest.Options{Requests: frames.Fixed(4), Strict: true}, func(req []byte, w *guest.Replies) error {
 		i := binary.LittleEndian.Uint32(req)
 		if uint64(i) >= uint64(len(paths)) {
 			return fmt.Errorf("index %d is out of range: the list has %d paths", i, len(paths))

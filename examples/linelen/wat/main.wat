@@ -95,6 +95,12 @@
     (global.set $cur (i64.const 0))
     (if (i32.ge_u (global.get $out) (i32.const 196608)) (then (call $flush))))
 
+  ;; The session marker (abi.SessionMarker): this filter writes its replies
+  ;; before every read of stdin, so a host may keep one instance per kid.
+  ;; Nobody calls it. (It reads lines whatever the pool's framing in
+  ;; WASMPOOL_FRAMES: it has no SDK to read the environment.)
+  (func (export "wasmpool_session"))
+
   (func $_start (export "_start")
     (local $p i32) (local $end i32) (local $e i32)
     (block $eof

@@ -141,10 +141,8 @@ int main(int argc, char **argv) {
 	} else if (strcmp(mode, "upper") == 0) {
 		wp_serve(lines, upper, NULL);
 	} else if (strcmp(mode, "sha256") == 0) {
-		wp_options opt;
-		opt.requests = wp_framing_fixed(4096);
+		wp_options opt = wp_options_init(wp_framing_fixed(4096));
 		opt.replies = &lines;
-		opt.max_frame = 0;
 		wp_serve_options(&opt, hash, NULL);
 	} else {
 		static const char msg[] = "ppbench: unknown mode: want echo, upper or sha256\n";

@@ -133,7 +133,7 @@ fn main() {
             })
         }
         "sha256" => {
-            let opt = Options { requests: Framing::Fixed(4096), replies: Some(Framing::Lines), max_frame: 0 };
+            let opt = Options { requests: Framing::Fixed(4096), replies: Some(Framing::Lines), ..Options::default() };
             serve_options(&opt, |req: &[u8], w: &mut Replies| -> Result<(), Error> {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 let mut hx = [0u8; 64];

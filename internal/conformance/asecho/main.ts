@@ -1,8 +1,9 @@
-// echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
-// names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults
-// to REQUESTS). It replies to each request with the same bytes, fails the
-// request "wasmpool:fail" with a handler error, and works 20 ms before it
-// replies to "wasmpool:sleep".
+// echo: a conformance guest. Usage: echo [-strict] [REQUESTS [REPLIES]]
+// with framing names (lines, zero, lenpfx, fixed:N; lines by default,
+// REPLIES defaults to REQUESTS; the pool's framings in the environment
+// override them, unless -strict). It replies to each request with the
+// same bytes, fails the request "wasmpool:fail" with a handler error, and
+// works 20 ms before it replies to "wasmpool:sleep".
 import { args, serveOptions, Framing, Options, Replies, writeStderr } from "../../../guest/assemblyscript/wasmpool";
 
 function framing(name: string): Framing {
@@ -16,6 +17,10 @@ function framing(name: string): Framing {
 
 const a = args();
 const opt = new Options();
+if (a.length > 1 && a[1] == "-strict") {
+  opt.strict = true;
+  a.splice(1, 1);
+}
 if (a.length > 1) opt.requests = framing(a[1]);
 if (a.length > 2) opt.replies = framing(a[2]);
 

@@ -1,8 +1,9 @@
-/* echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
- * names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults to
- * REQUESTS). It replies to each request with the same bytes, fails the
- * request "wasmpool:fail" with a handler error, and sleeps 20 ms before it
- * replies to "wasmpool:sleep". */
+/* echo: a conformance guest. Usage: echo [-strict] [REQUESTS [REPLIES]]
+ * with framing names (lines, zero, lenpfx, fixed:N; lines by default,
+ * REPLIES defaults to REQUESTS; the pool's framings in the environment
+ * override them, unless -strict). It replies to each request with the same
+ * bytes, fails the request "wasmpool:fail" with a handler error, and sleeps
+ * 20 ms before it replies to "wasmpool:sleep". */
 #include "wasmpool.h"
 
 #include <time.h>
@@ -18,11 +19,13 @@ static int echo(const unsigned char *req, size_t len, wp_replies *w, void *arg) 
 }
 
 int main(int argc, char **argv) {
-	wp_options opt;
+	wp_options opt = wp_options_init(wp_framing_lines());
 	wp_framing replies;
-	opt.requests = wp_framing_lines();
-	opt.replies = NULL;
-	opt.max_frame = 0;
+	if (argc > 1 && strcmp(argv[1], "-strict") == 0) {
+		opt.strict = 1;
+		argc--;
+		argv++;
+	}
 	if (argc > 1 && wp_parse_framing(argv[1], &opt.requests) != 0) wp_die("echo: bad request framing");
 	if (argc > 2) {
 		if (wp_parse_framing(argv[2], &replies) != 0) wp_die("echo: bad reply framing");

@@ -1,13 +1,18 @@
-//! echo: a conformance guest. Usage: echo [REQUESTS [REPLIES]] with framing
-//! names (lines, zero, lenpfx, fixed:N; lines by default, REPLIES defaults
-//! to REQUESTS). It replies to each request with the same bytes, fails the
-//! request "wasmpool:fail" with a handler error, and sleeps 20 ms before it
-//! replies to "wasmpool:sleep".
+//! echo: a conformance guest. Usage: echo [-strict] [REQUESTS [REPLIES]]
+//! with framing names (lines, zero, lenpfx, fixed:N; lines by default,
+//! REPLIES defaults to REQUESTS; the pool's framings in the environment
+//! override them, unless -strict). It replies to each request with the
+//! same bytes, fails the request "wasmpool:fail" with a handler error, and
+//! sleeps 20 ms before it replies to "wasmpool:sleep".
 
 use wasmpool::{serve_options, Error, Framing, Options, Replies};
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let strict = args.get(1).map(|a| a == "-strict").unwrap_or(false);
+    if strict {
+        args.remove(1);
+    }
     let framing = |i: usize| match args.get(i) {
         None => None,
         Some(name) => match Framing::parse(name) {
@@ -21,7 +26,8 @@ fn main() {
     let opt = Options {
         requests: framing(1).unwrap_or(Framing::Lines),
         replies: framing(2),
-        max_frame: 0,
+        strict,
+        ..Options::default()
     };
     serve_options(&opt, |req: &[u8], w: &mut Replies| {
         if req == b"wasmpool:fail" {
