@@ -118,3 +118,36 @@ func TestBatchTimeout(t *testing.T) {
 	}
 	t.Logf("%d timeouts' worth: %v, %d batches, %d restarts", int(time.Since(start)/(2*time.Second)), time.Since(start).Round(time.Millisecond), p.Stats().Batches, p.Stats().Restarts)
 }
+
+// TestConfigErrors: a Config that cannot be run is refused by New with an
+// error that wraps ErrConfig and names the field.
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   host.Config
+		field string
+	}{
+		{"env without =", host.Config{Env: []string{"NOVALUE"}}, "Env"},
+		{"the pool's framing variable", host.Config{Env: []string{"WASMPOOL_FRAMES=zero"}}, "WASMPOOL_FRAMES"},
+		{"keep in a session", host.Config{Mode: host.Keep, Instances: host.SessionInstances}, "Keep needs batch instances"},
+		{"negative batch size", host.Config{BatchSize: -1}, "BatchSize"},
+		{"unknown instances", host.Config{Instances: 9}, "Instances"},
+		{"batch instances of a command", host.Config{Command: []string{"/bin/cat"}, Instances: host.BatchInstances}, "batch instances are for modules"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			if cfg.Command == nil {
+				cfg.Module = testGuest
+			}
+			cfg.CacheDir = cacheDir
+			p, err := host.New(context.Background(), cfg)
+			if err == nil {
+				p.Close()
+				t.Fatal("New accepted it")
+			}
+			if !errors.Is(err, host.ErrConfig) || !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("error %q, want one wrapping ErrConfig that names %s", err, tc.field)
+			}
+		})
+	}
+}

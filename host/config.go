@@ -262,8 +262,12 @@ func (c Config) normalize() (Config, error) {
 		c.Window = defaultWindow
 	}
 	for _, kv := range c.Env {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+		k, _, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok || k == "":
 			return bad("Env", "%q is not KEY=VALUE", kv)
+		case k == abi.FramesEnv || k == abi.ReplyFramesEnv:
+			return bad("Env", "%s is the pool's to set: it tells the guest the framings (set Framing and ReplyFraming)", k)
 		}
 	}
 	c.Dirs = slices.Clone(c.Dirs) // filled in below: never write into the caller's slice

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
 	"github.com/wasmpool/wasmpool/host"
 	"github.com/wasmpool/wasmpool/internal/exampletest"
@@ -132,12 +131,10 @@ func TestBadIndex(t *testing.T) {
 
 // TestStrictFraming runs the guest in a pool of lines: the guest, strict
 // about its fixed:4 indices, refuses to start, with a message naming both
-// framings. (The pool's framing reaches the guest in WASMPOOL_FRAMES; the
-// test sets it too, for a host that does not pass it yet.)
+// framings: the pool's framing reaches it in WASMPOOL_FRAMES.
 func TestStrictFraming(t *testing.T) {
 	cfg := config(t, t.TempDir(), []string{guestRoot + "/a file"}, 1)
 	cfg.Framing = frames.Lines
-	cfg.Env = append(cfg.Env, abi.FramesEnv+"=lines")
 	kidErr := kidFailure(t, cfg, []byte("0"))
 	const msg = "guest: this guest reads fixed:4 requests; the pool sends lines"
 	if kidErr.ExitCode != 1 || !slices.Contains(kidErr.Stderr, msg) {
