@@ -37,6 +37,10 @@
 //   - Ordered: exactly one reply per request, in input order, through a
 //     bounded reorder window.
 //
+// Kids need Linux 5.6 or later (openat2, pidfd_open, prctl). The package
+// builds on other systems, so that a program importing it compiles there,
+// but New returns an error wrapping ErrUnsupported.
+//
 // Faults are values, not hangs: a kid that exits, traps or is killed is
 // reported as a *KidError and replaced, and in the one-reply modes each of
 // its unanswered requests is retried or reported as a *RequestError.
