@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,9 +22,11 @@ type option struct {
 	// arg names the value in messages and help ("N", "SIZE"); "" for a
 	// boolean flag.
 	arg string
-	// optional: the value may be left out (--progress or --progress=always);
-	// it is then given only with '='.
+	// optional: the value may be left out (--progress, --progress=always).
+	// It is given with '=', or as the next word when that is one of values
+	// (--progress always); any other next word is not the flag's.
 	optional bool
+	values   []string
 	// usage says what the flag does, for help: a phrase or sentences,
 	// without the flag itself; help wraps it.
 	usage string
@@ -117,6 +120,36 @@ func (fs *flagSet) valueError(typed, value string, err error) error {
 	return &usageError{fmt.Sprintf("%s: %s %s: %v", fs.cmd, typed, value, err)}
 }
 
+// moduleAndArgs parses args for a command of the form "[flags] module.wasm
+// [-- guest args...]" and returns the module and the guest's arguments;
+// usage completes the message when no module is given. A "--" before the
+// module ends the flags: the module is the word after it, and guest
+// arguments then follow a second "--" (run -- -odd.wasm -- -x).
+func (fs *flagSet) moduleAndArgs(args []string, usage string) (module string, guestArgs []string, err error) {
+	pos, rest, err := fs.parse(args)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(pos) == 0 && len(rest) > 0 {
+		pos, rest = rest[:1], rest[1:]
+		switch {
+		case len(rest) == 0:
+			rest = nil
+		case rest[0] == "--":
+			rest = rest[1:]
+		default:
+			pos = append(pos, rest[0])
+		}
+	}
+	switch {
+	case len(pos) == 0:
+		return "", nil, fs.errorf("no module given: %s", usage)
+	case len(pos) > 1:
+		return "", nil, fs.errorf("unexpected argument %s after the module %s: guest arguments go after --", show(pos[1]), pos[0])
+	}
+	return pos[0], rest, nil
+}
+
 // oneModule parses args for a command that takes exactly one module and
 // returns its path; usage completes the message when none is given.
 func (fs *flagSet) oneModule(args []string, usage string) (string, error) {
@@ -152,6 +185,9 @@ func (fs *flagSet) parse(args []string) (positional, rest []string, err error) {
 			case hasValue:
 			case o.arg == "":
 				value = "true"
+			case o.optional && i+1 < len(args) && slices.Contains(o.values, args[i+1]):
+				i++
+				value = args[i]
 			case o.optional:
 				value = ""
 			case i+1 < len(args):

@@ -58,7 +58,9 @@ them through N kids running module.wasm, and writes the replies to stdout.
 Each kid is a process of its own running the module under wazero; its guest
 sees no file, no environment variable and no network unless granted below.
 Flags may come before or after the module; arguments after -- go to the
-guest. A module with a wasmpool section (see 'wasmpool help describe') sets the
+guest. A -- before the module ends the flags: the module is the word after
+it, and guest arguments then follow a second -- (run -- m.wasm -- args). A
+module with a wasmpool section (see 'wasmpool help describe') sets the
 framings, --ordered and the grants it needs; flags override it.
 
 Examples:

@@ -159,7 +159,7 @@ func newRunFlags() *runFlags {
 		o.inputs = append(o.inputs, v)
 		return nil
 	}, usage: "read requests from FILE (- for stdin) instead of stdin. Repeatable: files are read in order, each framed on its own"})
-	fs.add(&option{long: "progress", arg: "WHEN", optional: true, set: func(v string) error {
+	fs.add(&option{long: "progress", arg: "WHEN", optional: true, values: []string{"auto", "always", "never"}, set: func(v string) error {
 		switch v {
 		case "", "auto", "true", "yes":
 			o.progress = "auto"
@@ -171,7 +171,7 @@ func newRunFlags() *runFlags {
 			return errors.New("want auto, always or never")
 		}
 		return nil
-	}, usage: "progress on stderr: bytes done of the total with rate and ETA when the input size is known, counts otherwise. WHEN is auto, the default: only when stderr is a terminal and stdout is not; always; or never"})
+	}, usage: "progress on stderr: bytes done of the total with rate and ETA when the input size is known, counts otherwise. WHEN (after = or a space) is auto, the default: only when stderr is a terminal and stdout is not; always; or never"})
 	fs.add(&option{long: "failed", arg: "FILE", set: func(v string) error {
 		if v == "" {
 			return errors.New("empty file name")
@@ -535,17 +535,11 @@ func interrupted(ctx context.Context, con *console, when string) int {
 // module's section to the flags' Config: what is left here is mapping
 // flags to host.Config and words for the library's typed errors.
 func (o *runFlags) plan(args []string) (*plan, error) {
-	pos, guestArgs, err := o.fs.parse(args)
+	module, guestArgs, err := o.fs.moduleAndArgs(args, "wasmpool run [flags] module.wasm [-- guest args...]")
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case len(pos) == 0:
-		return nil, o.fs.errorf("no module given: wasmpool run [flags] module.wasm [-- guest args...]")
-	case len(pos) > 1:
-		return nil, o.fs.errorf("unexpected argument %s after the module %s: guest arguments go after --", show(pos[1]), pos[0])
-	}
-	p := &plan{module: pos[0]}
+	p := &plan{module: module}
 	code, err := readModule(p.module)
 	if err != nil {
 		return nil, err
