@@ -42,7 +42,7 @@ Usage:
 
 Examples:
   wasmpool run linelen.wasm < words.txt
-  find "$PWD" -type f -print0 | wasmpool run -0 --dir .:ro grl.wasm -- TODO
+  find . -type f -print0 | wasmpool run -0 --dir .:/:ro grl.wasm -- TODO
   wasmpool inspect linelen.wasm
 
 Exit status: 0 all good; 1 some requests failed or a kid died; 2 usage or
@@ -67,17 +67,19 @@ Examples:
   # the length of each line, 4 kids, output in input order
   wasmpool run -j 4 --ordered linelen.wasm < words.txt > lengths.txt
 
-  # NUL-separated names from find, as xargs -0 takes them; the guest reads
-  # the files, read-only, and replies with the name of each PNG or JPEG
-  find "$PWD" -type f -print0 |
-    wasmpool run -0 --reply-frames lines --dir .:ro only.wasm -- -any png,jpeg
+  # NUL-separated names from find, as xargs -0 takes them; the guest sees
+  # this directory as its root, read-only, and replies with the name of
+  # each image (PNG, JPEG, GIF)
+  find . -type f -print0 |
+    wasmpool run -0 --reply-frames lines --dir .:/:ro only.wasm -- -any image
 
   # two inputs, limits per kid, a summary at the end
   wasmpool run -i a.txt -i b.txt --mem 64MiB --timeout 2s --stats linelen.wasm
 
-  # the files under src that contain TODO, as grep -rl TODO src would
-  find "$PWD/src" -type f -print0 |
-    wasmpool run -0 --reply-frames lines --dir src:ro grl.wasm -- TODO
+  # the files under src that contain TODO, NUL-separated as grep -rlZ TODO
+  # src prints them, with a progress bar
+  find src -type f -print0 |
+    wasmpool run -0 --dir .:/:ro --progress grl.wasm -- TODO
 `
 
 const runHelpTail = `
