@@ -189,10 +189,15 @@ type Config struct {
 	// (0: never), bounding what a leaky guest can accumulate.
 	MaxRequests int
 
-	// Retries is how many times a request is given to a new kid after the
-	// kid holding it died (Tagged and Ordered modes; in Stream mode a
-	// request the guest had seen may have replied in part, so it is
-	// reported, not retried). 0 means 1; a negative value means never.
+	// Retries is how many more times a request whose kid died is run, on
+	// another kid, before it is reported as a *RequestError. The zero
+	// value means the default, 1; a negative value means never (the CLI's
+	// --retries 0). With batch instances it applies in every mode (a
+	// failing record, once its batch is split down to it, runs again
+	// alone); with session instances only in Tagged and Ordered modes: in
+	// Stream mode a request the guest had seen may have been replied to in
+	// part, so it is reported, not retried. A request that timed out is
+	// not retried.
 	Retries int
 
 	// PipeSize is the requested capacity of each request and reply pipe in

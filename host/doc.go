@@ -72,6 +72,10 @@
 //	if err != nil { ... }  // a *PartError naming the first part that failed
 //	join(outs)             // res[i] has each part's exit status and stderr tail
 //
+// Kids need Linux 5.6 or later (openat2, pidfd_open, prctl). The package
+// builds on other systems, so that a program importing it compiles there,
+// but New returns an error wrapping ErrUnsupported.
+//
 // Faults are values, not hangs: a kid that exits, traps or is killed is
 // reported as a *KidError and replaced, and in the one-reply modes each of
 // its unanswered requests is retried or reported as a *RequestError.

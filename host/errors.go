@@ -11,6 +11,13 @@ import (
 // malformed reply stream.
 var ErrProtocol = errors.New("host: guest broke the reply protocol")
 
+// ErrUnsupported: New was called on a system other than Linux. The
+// package builds everywhere, so that a program importing it compiles for
+// any system, but its kids need Linux's openat2 (5.6) and pidfd_open (5.3)
+// and prctl's no-new-privileges, and New there returns an error wrapping
+// this one.
+var ErrUnsupported = errors.New("host: wasmpool kids need Linux (openat2, pidfd, prctl)")
+
 // ErrKidsFailing: kids died faster than the pool restarts them; the run was
 // given up. The error wraps the last *KidError.
 var ErrKidsFailing = errors.New("host: kids keep failing")

@@ -13,53 +13,52 @@ import (
 	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
-func describeCmd(args []string, stdout, stderr io.Writer) int {
-	con := &console{w: stderr}
-	if wantsHelp(args) {
-		io.WriteString(stdout, describeHelp)
-		return exitOK
-	}
-	var (
-		output, from string
-		sec          inspect.Section
-		remove       bool
-		changes      []func(*inspect.Section)
-	)
+// describeFlags are the flags of `wasmpool describe`.
+type describeFlags struct {
+	fs           *flagSet
+	output, from string
+	remove       bool
+	changes      []func(*inspect.Section) // what the section flags say, in order
+}
+
+func newDescribeFlags() *describeFlags {
+	f := &describeFlags{}
 	fs := newFlagSet("describe")
-	fs.add(&option{long: "output", short: 'o', arg: "FILE", set: func(v string) error {
+	f.fs = fs
+	fs.add(&option{long: "output", short: 'o', arg: "FILE", usage: "the module to write (it may be the input itself)", set: func(v string) error {
 		if v == "" {
 			return errors.New("empty file name")
 		}
-		output = v
+		f.output = v
 		return nil
 	}})
 	framing := func(set func(*inspect.Section, string)) func(string) error {
 		return func(v string) error {
-			f, err := frames.Parse(v)
+			fr, err := frames.Parse(v)
 			if err != nil {
 				return errors.New("unknown framing: want lines, zero, lenpfx or fixed:N with N ≥ 1")
 			}
-			changes = append(changes, func(s *inspect.Section) { set(s, f.String()) })
+			f.changes = append(f.changes, func(s *inspect.Section) { set(s, fr.String()) })
 			return nil
 		}
 	}
-	fs.add(&option{long: "frames", arg: "FRAMING", set: framing(func(s *inspect.Section, f string) { s.Framing = f })})
-	fs.add(&option{long: "null", short: '0', set: func(string) error {
-		changes = append(changes, func(s *inspect.Section) { s.Framing = abi.FramingZero })
+	fs.add(&option{long: "frames", arg: "FRAMING", usage: "the request framing: lines, zero, lenpfx or fixed:N", set: framing(func(s *inspect.Section, v string) { s.Framing = v })})
+	fs.add(&option{long: "null", short: '0', usage: "the same as --frames zero", set: func(string) error {
+		f.changes = append(f.changes, func(s *inspect.Section) { s.Framing = abi.FramingZero })
 		return nil
 	}})
-	fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(func(s *inspect.Section, f string) { s.ReplyFraming = f })})
-	fs.add(&option{long: "one-to-one", set: func(v string) error {
+	fs.add(&option{long: "reply-frames", arg: "FRAMING", usage: "the reply framing, when it differs", set: framing(func(s *inspect.Section, v string) { s.ReplyFraming = v })})
+	fs.add(&option{long: "one-to-one", usage: "the guest replies exactly once per request, in order", set: func(v string) error {
 		b, err := parseBool(v)
-		changes = append(changes, func(s *inspect.Section) { s.OneToOne = b })
+		f.changes = append(f.changes, func(s *inspect.Section) { s.OneToOne = b })
 		return err
 	}})
-	fs.add(&option{long: "session", set: func(v string) error {
+	fs.add(&option{long: "session", usage: "the guest flushes its replies before every blocking read, so one instance may serve many requests (the guest SDKs say so by themselves)", set: func(v string) error {
 		b, err := parseBool(v)
-		changes = append(changes, func(s *inspect.Section) { s.Session = b })
+		f.changes = append(f.changes, func(s *inspect.Section) { s.Session = b })
 		return err
 	}})
-	fs.add(&option{long: "needs-dir", arg: "PATH[:ro|:rw][:optional]", set: func(v string) error {
+	fs.add(&option{long: "needs-dir", arg: "PATH[:ro|:rw][:optional]", usage: "the guest uses a directory at the guest path PATH, read-only (the default) or read-write. Repeatable", set: func(v string) error {
 		parts := strings.Split(v, ":")
 		d := inspect.SectionDir{Path: parts[0]}
 		for _, p := range parts[1:] {
@@ -80,7 +79,7 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		if err := (inspect.Section{Dirs: []inspect.SectionDir{d}}).Validate(); err != nil {
 			return lastPart(err)
 		}
-		changes = append(changes, func(s *inspect.Section) {
+		f.changes = append(f.changes, func(s *inspect.Section) {
 			for i := range s.Dirs {
 				if s.Dirs[i].Path == d.Path {
 					s.Dirs[i] = d
@@ -91,7 +90,7 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		})
 		return nil
 	}})
-	fs.add(&option{long: "needs-env", arg: "NAME[:optional]", set: func(v string) error {
+	fs.add(&option{long: "needs-env", arg: "NAME[:optional]", usage: "the guest reads the environment variable NAME. Repeatable", set: func(v string) error {
 		name, opt, hasOpt := strings.Cut(v, ":")
 		if hasOpt && opt != "optional" {
 			return fmt.Errorf("unknown %q: want NAME[:optional]", opt)
@@ -100,7 +99,7 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		if err := (inspect.Section{Env: []inspect.SectionEnv{e}}).Validate(); err != nil {
 			return lastPart(err)
 		}
-		changes = append(changes, func(s *inspect.Section) {
+		f.changes = append(f.changes, func(s *inspect.Section) {
 			for i := range s.Env {
 				if s.Env[i].Name == e.Name {
 					s.Env[i] = e
@@ -111,13 +110,25 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		})
 		return nil
 	}})
-	fs.add(&option{long: "from", arg: "FILE", set: func(v string) error {
-		from = v
+	fs.add(&option{long: "from", arg: "FILE", usage: "start from the section text in FILE (- for stdin); the flags above then change it", set: func(v string) error {
+		f.from = v
 		return nil
 	}})
-	fs.boolFlag("remove", 0, &remove)
+	fs.add(&option{long: "remove", set: setBool(&f.remove), usage: "remove the wasmpool section instead"})
+	return f
+}
+
+func describeCmd(args []string, stdout, stderr io.Writer) int {
+	con := &console{w: stderr}
+	if wantsHelp(args) {
+		io.WriteString(stdout, help("describe"))
+		return exitOK
+	}
+	d := newDescribeFlags()
+	fs := d.fs
+	var sec inspect.Section
 	path, err := fs.oneModule(args, "wasmpool describe [flags] -o out.wasm module.wasm")
-	if err == nil && remove && (len(changes) > 0 || from != "") {
+	if err == nil && d.remove && (len(d.changes) > 0 || d.from != "") {
 		err = fs.errorf("--remove takes no other section flag")
 	}
 	if err != nil {
@@ -129,8 +140,8 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		con.printf("%v", err)
 		return exitUsage
 	}
-	if output == "" {
-		if len(changes) > 0 || from != "" || remove {
+	if d.output == "" {
+		if len(d.changes) > 0 || d.from != "" || d.remove {
 			con.printf("%v", fs.errorf("no output file: give -o FILE (it may be %s itself)", path))
 			return exitUsage
 		}
@@ -151,24 +162,24 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var content []byte
-	if !remove {
-		if from != "" {
+	if !d.remove {
+		if d.from != "" {
 			var text []byte
-			if from == "-" {
+			if d.from == "-" {
 				text, err = io.ReadAll(os.Stdin)
 			} else {
-				text, err = os.ReadFile(from)
+				text, err = os.ReadFile(d.from)
 			}
 			if err != nil {
 				con.printf("--from %s", pathError(err))
 				return exitUsage
 			}
 			if sec, err = inspect.ParseSection(text); err != nil {
-				con.printf("--from %s: %s", from, strings.TrimPrefix(err.Error(), "inspect: "))
+				con.printf("--from %s: %s", d.from, strings.TrimPrefix(err.Error(), "inspect: "))
 				return exitUsage
 			}
 		}
-		for _, change := range changes {
+		for _, change := range d.changes {
 			change(&sec)
 		}
 		if content, err = sec.MarshalText(); err != nil {
@@ -181,7 +192,7 @@ func describeCmd(args []string, stdout, stderr io.Writer) int {
 		con.printf("%s: %s", path, strings.TrimPrefix(err.Error(), "inspect: "))
 		return exitUsage
 	}
-	if err := writeFileAtomic(output, out, path); err != nil {
+	if err := writeFileAtomic(d.output, out, path); err != nil {
 		con.printf("%s", pathError(err))
 		return exitUsage
 	}

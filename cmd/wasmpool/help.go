@@ -1,16 +1,38 @@
 package main
 
-var helps = map[string]string{
-	"run":      runHelp,
-	"forkjoin": forkJoinHelp,
-	"inspect":  inspectHelp,
-	"describe": describeHelp,
-	"version":  versionHelp,
+// helpPage is a command's help: hand-written prose around the list of its
+// flags, which comes from the command's flag table (each option's usage),
+// so that a flag is described once, where it is defined.
+type helpPage struct {
+	head  string          // usage lines, what the command does, examples
+	flags func() *flagSet // the command's flags; nil if it takes none
+	tail  string          // after the flag list
 }
 
-const usage = `wasmpool runs a WebAssembly filter over a stream, on every core, each
-worker a sandboxed process: a drop-in for xargs -P and parallel --pipe whose
-workers see no file, no environment variable and no network unless granted.
+var helps = map[string]helpPage{
+	"run":      {head: runHelpHead, flags: func() *flagSet { return newRunFlags().fs }, tail: runHelpTail},
+	"inspect":  {head: inspectHelpHead, flags: func() *flagSet { return inspectFlags(new(bool)) }, tail: inspectHelpTail},
+	"describe": {head: describeHelpHead, flags: func() *flagSet { return newDescribeFlags().fs }, tail: describeHelpTail},
+	"forkjoin": {head: forkJoinHelp},
+	"version":  {head: versionHelp},
+}
+
+// help returns the help of a command.
+func help(cmd string) string {
+	h := helps[cmd]
+	if h.flags == nil {
+		return h.head
+	}
+	return h.head + "\n" + h.flags().usage() + h.tail
+}
+
+const usage = `wasmpool runs WebAssembly filters in parallel, sandboxed: like parallel
+--pipe for wasm modules. It cuts its input into frames (lines, NUL-separated
+names, length-prefixed or fixed-size records), streams them through a pool
+of long-lived kid processes that each run the module under wazero, and
+writes their replies to stdout. A guest sees no file, no environment
+variable and no network unless granted. It runs wasm modules only, not
+native commands: for those, use xargs -P or parallel.
 
 Usage:
   wasmpool run [flags] module.wasm [-- guest args...]
@@ -22,9 +44,9 @@ Usage:
 
 Examples:
   wasmpool run linelen.wasm < words.txt
-  find . -name '*.txt' -print0 | wasmpool run -0 --dir .:/src:ro wc.wasm
-  wasmpool forkjoin -n 8 --len 1000000 sum.wasm
-  wasmpool inspect filter.wasm
+  find . -type f -print0 | wasmpool run -0 --dir .:/data:ro only.wasm -- -any png,jpeg
+  wasmpool forkjoin -n 8 --len 100000 forkjoin.wasm -- sumsq
+  wasmpool inspect linelen.wasm
 
 Exit status: 0 all good; 1 some requests failed or a kid died; 2 usage or
 set-up error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
@@ -32,79 +54,38 @@ set-up error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 Run 'wasmpool help COMMAND' for a command's flags and examples.
 `
 
-const runHelp = `Usage: wasmpool run [flags] module.wasm [-- guest args...]
+const runHelpHead = `Usage: wasmpool run [flags] module.wasm [-- guest args...]
 
 Reads requests from stdin (or the -i files), cuts them into frames, streams
 them through N kids running module.wasm, and writes the replies to stdout.
 Each kid is a process of its own running the module under wazero; its guest
 sees no file, no environment variable and no network unless granted below.
 Flags may come before or after the module; arguments after -- go to the
-guest. A module with a wasmpool section (see 'wasmpool help describe') sets
-the framings, --ordered and the grants it needs; flags override it.
+guest. A -- before the module ends the flags: the module is the word after
+it, and guest arguments then follow a second -- (run -- m.wasm -- args). A
+module with a wasmpool section (see 'wasmpool help describe') sets the
+framings, --ordered and the grants it needs; flags override it.
 
 Examples:
   # the length of each line, 4 kids, output in input order
   wasmpool run -j 4 --ordered linelen.wasm < words.txt > lengths.txt
 
-  # NUL-separated names from find, as xargs -0 takes them; the guest reads
-  # the files under /src, read-only
-  find . -name '*.txt' -print0 | wasmpool run -0 --dir .:/src:ro wc.wasm
+  # NUL-separated names from find, as xargs -0 takes them; the guest sees
+  # this directory as its root, read-only, and replies with the name of
+  # each image (PNG, JPEG, GIF)
+  find . -type f -print0 |
+    wasmpool run -0 --reply-frames lines --dir .:/:ro only.wasm -- -any image
 
-  # two inputs, limits per kid, guest arguments, a summary at the end
-  wasmpool run -i a.log -i b.log --mem 64MiB --timeout 2s --stats grep.wasm -- ERROR
+  # two inputs, limits per kid, a summary at the end
+  wasmpool run -i a.txt -i b.txt --mem 64MiB --timeout 2s --stats linelen.wasm
 
-  # length-prefixed binary records in, lines out, with a progress bar
-  wasmpool run --frames lenpfx --reply-frames lines --progress decode.wasm < records.bin
+  # the files under src that contain TODO, NUL-separated as grep -rlZ TODO
+  # src prints them, with a progress bar
+  find src -type f -print0 |
+    wasmpool run -0 --dir .:/:ro --progress grl.wasm -- TODO
+`
 
-Framing:
-  --frames FRAMING       request framing: lines, zero, lenpfx or fixed:N
-                         (default: the module's section, else lines)
-  -0, --null             the same as --frames zero (find -print0, xargs -0)
-  --reply-frames FRAMING reply framing (default: the module's, else --frames)
-  --ordered              the guest replies exactly once per request; output
-                         comes in input order, and a request whose kid died
-                         is retried. The default when the module's section
-                         says one-to-one; --ordered=false turns it off
-  --max-frame SIZE       the largest request or reply (default 64MiB); a
-                         larger request is reported and skipped
-
-Kids:
-  -j, --jobs N           number of kids (default: the number of CPUs)
-  --mem SIZE             cap each kid's linear memory, e.g. 64MiB (≤ 4GiB)
-  --timeout DURATION     wall time per request, e.g. 500ms, 2s, 1m; the kid is
-                         killed and replaced, the request reported timed out
-  --max-requests N       replace each kid after N requests (leaky guests)
-  --retries N            with --ordered, how often a request of a kid that
-                         died is given to another (default 1)
-  --cache-dir DIR        compile cache (default: the user cache directory,
-                         $XDG_CACHE_HOME or ~/.cache, + /wasmpool); safe to
-                         share between wasmpool processes
-
-Sandbox (nothing is granted by default):
-  --dir HOST[:GUEST][:ro]
-                         grant the host directory HOST, seen by the guest at
-                         GUEST (default: HOST's absolute path); :ro makes it
-                         read-only. Repeatable
-  --env NAME=VALUE       give the guest an environment variable; --env NAME
-                         passes this process's value. Repeatable
-  --ignore-section       ignore the module's wasmpool section
-
-Input and output:
-  -i, --input FILE       read requests from FILE (- for stdin) instead of
-                         stdin. Repeatable: files are read in order, each
-                         framed on its own
-  --progress[=WHEN]      progress on stderr: bytes done of the total with
-                         rate and ETA when the input size is known, counts
-                         otherwise. WHEN is auto (the default: only when
-                         stderr is a terminal and stdout is not), always or
-                         never
-  --failed FILE          write every request that ended in an error to FILE,
-                         in the input framing, to fix and run again alone
-  --stats                print a summary on stderr at the end: requests,
-                         replies, failures, kid restarts, wall time, requests
-                         per kid
-  -h, --help             show this help
-
+const runHelpTail = `
 Sizes are bytes with an optional unit: 65536, 512KiB, 64MiB, 1GiB (K, M, G
 are the same as KiB, MiB, GiB; kB, MB, GB are powers of 1000).
 
@@ -118,8 +99,8 @@ set-up error (bad flag, unusable module, missing grant); 130 interrupted
 killed), 143 terminated (SIGTERM). A second signal exits at once.
 `
 
-const forkJoinHelp = `Usage: wasmpool forkjoin -n PARTS --len N [flags] module.wasm [-- guest args...]
-       wasmpool forkjoin -n PARTS --split FILE [flags] module.wasm [-- guest args...]
+const forkJoinHelp = `Usage: wasmpool forkjoin -n PARTS --len N [flags] module.wasm [-- args...]
+       wasmpool forkjoin -n PARTS --split FILE [flags] module.wasm [-- args...]
 
 Fork-join, as procpool's forkJoin and nSplit: cuts the range 0..N (--len)
 into PARTS equal parts, the remainder in the last (with N < PARTS, the
@@ -136,14 +117,16 @@ from temporary files once the parts before them are done. With -o, each
 part writes its own file instead.
 
 Examples:
-  # sum of squares of 1..10^9 in 8 parts; the guest prints its part's sum
-  wasmpool forkjoin -n 8 --len 1000000000 sumsq.wasm | paste -sd+ | bc
+  # sum of squares of 1..10^5 in 8 parts (examples/forkjoin's guest prints
+  # its part's sum; the parent adds them)
+  wasmpool forkjoin -n 8 --len 100000 forkjoin.wasm -- sumsq |
+    awk '{ s += $1 } END { print s }'
 
   # each part writes into a granted directory, as procpool's example
-  wasmpool forkjoin -n 5 --len 100 --dir out:/out numbers.wasm
+  wasmpool forkjoin -n 5 --len 100 --dir out:/out forkjoin.wasm -- files /out
 
   # a file cut at line boundaries, one output file per part
-  wasmpool forkjoin -n 4 --split big.log -o 'counts.{part}' wc.wasm
+  wasmpool forkjoin -n 4 --split big.log -o 'lengths.{part}' linelen.wasm
 
 Parts:
   -n, --parts PARTS      number of parts (default: -j)
@@ -185,7 +168,7 @@ output could not be written; 2 usage or set-up error; 130 interrupted
 (SIGINT: the kids are killed), 143 terminated (SIGTERM).
 `
 
-const inspectHelp = `Usage: wasmpool inspect [--json] module.wasm
+const inspectHelpHead = `Usage: wasmpool inspect [--json] module.wasm
 
 Describes a module: its imports and exports, the WASI version it needs, its
 memory limits, whether it is a filter (exports _start), how long it takes
@@ -194,17 +177,15 @@ that will stop it from running as a kid.
 
 Examples:
   wasmpool inspect linelen.wasm
-  wasmpool inspect --json filter.wasm | jq .problems
+  wasmpool inspect --json linelen.wasm | jq .problems
+`
 
-Flags:
-  --json                 print the description as JSON
-  -h, --help             show this help
-
+const inspectHelpTail = `
 Exit status: 0 the module can run as a kid; 1 it has problems (listed);
 2 it cannot be read or is not a WebAssembly module.
 `
 
-const describeHelp = `Usage: wasmpool describe [flags] -o out.wasm module.wasm
+const describeHelpHead = `Usage: wasmpool describe [flags] -o out.wasm module.wasm
        wasmpool describe module.wasm
 
 Writes a copy of a module with a wasmpool custom section that says how to
@@ -212,40 +193,24 @@ run it: its framings, whether it replies exactly once per request, and the
 directories and environment variables it needs. 'wasmpool run' then needs
 no flags for them. This is how Go guests get the section (Go's linker cannot
 emit custom sections); C and Rust guests can emit it themselves (see the
-documentation of package github.com/wasmpool/wasmpool/abi). Any wasmpool section the module had
-is replaced: the new one holds exactly what the flags say. Without -o and
-flags, describe prints the module's section.
+documentation of package github.com/wasmpool/wasmpool/abi). Any wasmpool
+section the module had is replaced: the new one holds exactly what the flags
+say. Without -o and flags, describe prints the module's section.
 
 Examples:
   # a 1:1 line filter
   wasmpool describe --frames lines --one-to-one -o linelen.wasm linelen.wasm
 
-  # NUL-separated paths in, lines out, needs its data read-only at /data
-  wasmpool describe -0 --reply-frames lines --needs-dir /data:ro -o sniff.wasm sniff.wasm
+  # NUL-separated paths in, lines out (0 or 1 per path), needs its data
+  # read-only at /data
+  wasmpool describe -0 --reply-frames lines --needs-dir /data:ro \
+    -o sniff.wasm only.wasm
 
   # show what a module declares
-  wasmpool describe filter.wasm
+  wasmpool describe sniff.wasm
+`
 
-Flags:
-  -o, --output FILE      the module to write (it may be the input itself)
-  --frames FRAMING       the request framing: lines, zero, lenpfx or fixed:N
-  -0, --null             the same as --frames zero
-  --reply-frames FRAMING the reply framing, when it differs
-  --one-to-one           the guest replies exactly once per request, in order
-  --session              the guest flushes its replies before every blocking
-                         read, so one instance may serve many requests (the
-                         guest SDKs say so by themselves)
-  --needs-dir PATH[:ro|:rw][:optional]
-                         the guest uses a directory at the guest path PATH,
-                         read-only (the default) or read-write. Repeatable
-  --needs-env NAME[:optional]
-                         the guest reads the environment variable NAME.
-                         Repeatable
-  --from FILE            start from the section text in FILE (- for stdin);
-                         the flags above then change it
-  --remove               remove the wasmpool section instead
-  -h, --help             show this help
-
+const describeHelpTail = `
 Exit status: 0 written (or printed); 1 the module has no section to print;
 2 usage error, or the module cannot be read or written.
 `

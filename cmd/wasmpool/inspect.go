@@ -12,15 +12,21 @@ import (
 	"github.com/wasmpool/wasmpool/host/inspect"
 )
 
+// inspectFlags are the flags of `wasmpool inspect`.
+func inspectFlags(asJSON *bool) *flagSet {
+	fs := newFlagSet("inspect")
+	fs.add(&option{long: "json", set: setBool(asJSON), usage: "print the description as JSON"})
+	return fs
+}
+
 func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	con := &console{w: stderr}
 	if wantsHelp(args) {
-		io.WriteString(stdout, inspectHelp)
+		io.WriteString(stdout, help("inspect"))
 		return exitOK
 	}
 	var asJSON bool
-	fs := newFlagSet("inspect")
-	fs.boolFlag("json", 0, &asJSON)
+	fs := inspectFlags(&asJSON)
 	path, err := fs.oneModule(args, "wasmpool inspect [--json] module.wasm")
 	if err != nil {
 		con.printf("%v", err)

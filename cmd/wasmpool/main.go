@@ -1,6 +1,7 @@
 // Command wasmpool runs a WebAssembly filter over a stream of framed
-// requests in a pool of sandboxed kid processes: a sandboxed drop-in for
-// xargs -P and parallel --pipe. See docs/cli.md, or run wasmpool help.
+// requests in a pool of sandboxed kid processes: like parallel --pipe, for
+// wasm modules (it runs no native commands). See docs/cli.md, or run
+// wasmpool help.
 package main
 
 import (

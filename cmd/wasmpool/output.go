@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // output writes replies to stdout through a buffer that is flushed when it
@@ -87,13 +88,13 @@ func (c *console) printf(format string, args ...any) {
 	fmt.Fprintf(c, "wasmpool: "+format+"\n", args...)
 }
 
-// status shows a progress line: redrawn in place on a terminal, a line of
-// its own elsewhere.
+// status shows a progress line: redrawn in place on a terminal (cut to
+// its width, so that it never wraps), a line of its own elsewhere.
 func (c *console) status(line string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tty {
-		io.WriteString(c.w, "\r"+line+"\033[K")
+		io.WriteString(c.w, "\r"+fitWidth(line, termWidth(c.w))+"\033[K")
 		c.bar = true
 		return
 	}
@@ -108,4 +109,21 @@ func (c *console) endStatus() {
 		io.WriteString(c.w, "\n")
 		c.bar = false
 	}
+}
+
+// fitWidth cuts line to fewer than cols characters (cols 0: unknown, no
+// cut): a line as wide as the terminal would wrap, and "\r" would then
+// redraw only its last part.
+func fitWidth(line string, cols int) string {
+	if cols <= 1 || utf8.RuneCountInString(line) < cols {
+		return line
+	}
+	n := 0
+	for i := range line {
+		if n == cols-1 {
+			return line[:i]
+		}
+		n++
+	}
+	return line
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -13,7 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // wasmpoolCmd runs this test binary as the wasmpool command (testscript.Main
@@ -130,23 +133,20 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 }
 
-// openPty opens a pseudo-terminal pair with the standard library only.
+// openPty opens a pseudo-terminal pair.
 func openPty() (ptm, pts *os.File, err error) {
 	ptm, err = os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	var unlock int32
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptm.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
-		ptm.Close()
-		return nil, nil, e
-	}
 	var n uint32
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptm.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
-		ptm.Close()
-		return nil, nil, e
+	err = unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0) // unlock
+	if err == nil {
+		n, err = unix.IoctlGetUint32(int(ptm.Fd()), unix.TIOCGPTN)
 	}
-	pts, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err == nil {
+		pts, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	}
 	if err != nil {
 		ptm.Close()
 		return nil, nil, err

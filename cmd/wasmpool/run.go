@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return describeCmd(rest, stdout, stderr)
 	case "version", "--version", "-V":
 		if wantsHelp(rest) {
-			io.WriteString(stdout, versionHelp)
+			io.WriteString(stdout, help("version"))
 			return exitOK
 		}
 		if len(rest) > 0 {
@@ -57,8 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			io.WriteString(stdout, usage)
 			return exitOK
 		}
-		if text, ok := helps[rest[0]]; ok && len(rest) == 1 {
-			io.WriteString(stdout, text)
+		if _, ok := helps[rest[0]]; ok && len(rest) == 1 {
+			io.WriteString(stdout, help(rest[0]))
 			return exitOK
 		}
 		fmt.Fprintf(stderr, "wasmpool: help: unknown command %s (commands: run, forkjoin, inspect, describe, version)\n", show(strings.Join(rest, " ")))

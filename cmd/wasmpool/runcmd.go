@@ -47,10 +47,6 @@ func newRunFlags() *runFlags {
 	o := &runFlags{progress: "never", maxFrame: abi.DefaultMaxFrame}
 	fs := newFlagSet("run")
 	o.fs = fs
-	fs.add(&option{long: "jobs", short: 'j', arg: "N", set: func(v string) (err error) {
-		o.jobs, err = parseCount(v)
-		return err
-	}})
 	framing := func(p *frames.Framing) func(string) error {
 		return func(v string) error {
 			f, err := frames.Parse(v)
@@ -64,7 +60,13 @@ func newRunFlags() *runFlags {
 			return nil
 		}
 	}
-	o.framesOpt = fs.add(&option{long: "frames", arg: "FRAMING", set: framing(&o.frames)})
+	count := func(p *int) func(string) error {
+		return func(v string) (err error) { *p, err = parseCount(v); return err }
+	}
+
+	fs.heading("Framing")
+	o.framesOpt = fs.add(&option{long: "frames", arg: "FRAMING", set: framing(&o.frames),
+		usage: "request framing: lines, zero, lenpfx or fixed:N (default: the module's section, else lines)"})
 	fs.add(&option{long: "null", short: '0', set: func(v string) error {
 		if b, err := parseBool(v); err != nil || !b {
 			return errors.New("-0 takes no value")
@@ -72,9 +74,23 @@ func newRunFlags() *runFlags {
 		o.frames = frames.Zero
 		fs.seen[o.framesOpt] = true
 		return nil
-	}})
-	o.replyOpt = fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(&o.replyFrames)})
-	o.orderedOpt = fs.boolFlag("ordered", 'k', &o.ordered)
+	}, usage: "the same as --frames zero (find -print0, xargs -0)"})
+	o.replyOpt = fs.add(&option{long: "reply-frames", arg: "FRAMING", set: framing(&o.replyFrames),
+		usage: "reply framing (default: the module's, else --frames)"})
+	o.orderedOpt = fs.add(&option{long: "ordered", short: 'k', set: setBool(&o.ordered),
+		usage: "output in input order, as parallel -k keeps it. A guest that declares one-to-one (or runs in a session) must reply exactly once per request; any other may reply any number of times, its replies kept together by batch. A request whose kid died is retried. The default when the module's section says one-to-one; --ordered=false turns it off"})
+	fs.add(&option{long: "max-frame", arg: "SIZE", set: func(v string) error {
+		n, err := parseSize(v)
+		if err == nil && (n < 1 || n > 1<<40) {
+			err = errors.New("want a size from 1 byte to 1TiB")
+		}
+		o.maxFrame = n
+		return err
+	}, usage: "the largest request or reply (default 64MiB); a larger request is reported and skipped"})
+
+	fs.heading("Kids")
+	fs.add(&option{long: "jobs", short: 'j', arg: "N", set: count(&o.jobs),
+		usage: "number of kids (default: the number of CPUs)"})
 	fs.add(&option{long: "instance", arg: "auto|session|batch", set: func(v string) error {
 		switch v {
 		case "auto":
@@ -87,7 +103,7 @@ func newRunFlags() *runFlags {
 			return errors.New("want auto, session or batch")
 		}
 		return nil
-	}})
+	}, usage: "session: one instance per kid for all its requests (the guest must flush its replies before each read, as the guest SDKs do); batch: a fresh instance per batch of whole frames, for any WASI program, and a failing batch is split until its bad record fails alone; auto (the default): session for a module that exports the SDKs' session marker, else batch"})
 	fs.add(&option{long: "block", arg: "SIZE", set: func(v string) error {
 		n, err := parseSize(v)
 		if err == nil && (n < 1 || n > 1<<30) {
@@ -95,25 +111,7 @@ func newRunFlags() *runFlags {
 		}
 		o.block = n
 		return err
-	}})
-	fs.add(&option{long: "max-frame", arg: "SIZE", set: func(v string) error {
-		n, err := parseSize(v)
-		if err == nil && (n < 1 || n > 1<<40) {
-			err = errors.New("want a size from 1 byte to 1TiB")
-		}
-		o.maxFrame = n
-		return err
-	}})
-	fs.add(&option{long: "dir", arg: "HOST[:GUEST][:ro]", set: func(v string) error {
-		d, err := parseDir(v)
-		o.dirs = append(o.dirs, d)
-		return err
-	}})
-	fs.add(&option{long: "env", arg: "NAME=VALUE", set: func(v string) error {
-		kv, err := parseEnv(v)
-		o.env = append(o.env, kv)
-		return err
-	}})
+	}, usage: "with batch instances, the most bytes in one batch (default 4MiB); batches start small and grow while input is plentiful"})
 	fs.add(&option{long: "mem", arg: "SIZE", set: func(v string) error {
 		n, err := parseSize(v)
 		if err == nil && n > 4<<30 {
@@ -121,27 +119,47 @@ func newRunFlags() *runFlags {
 		}
 		o.mem = n
 		return err
-	}})
+	}, usage: "cap each kid's linear memory, e.g. 64MiB (≤ 4GiB)"})
 	fs.add(&option{long: "timeout", arg: "DURATION", set: func(v string) (err error) {
 		o.timeout, err = parseDuration(v)
 		return err
-	}})
-	fs.add(&option{long: "max-requests", arg: "N", set: func(v string) (err error) {
-		o.maxRequests, err = parseCount(v)
+	}, usage: "wall time per request, e.g. 500ms, 2s, 1m; the kid is killed and replaced, the request reported timed out (and not retried)"})
+	fs.add(&option{long: "max-requests", arg: "N", set: count(&o.maxRequests),
+		usage: "replace each kid after N requests (leaky guests)"})
+	o.retryOpt = fs.add(&option{long: "retries", arg: "N", set: count(&o.retries),
+		usage: "how often a request whose kid died runs again on another kid before it is reported (default 1; 0: never retry). With session instances only with --ordered: in a stream a guest may have replied in part"})
+	fs.add(&option{long: "cache-dir", arg: "DIR", set: func(v string) error {
+		if v == "" {
+			return errors.New("empty directory name")
+		}
+		o.cacheDir = v
+		return nil
+	},
+		usage: "compile cache (default: the user cache directory, $XDG_CACHE_HOME or ~/.cache, + /wasmpool); safe to share between wasmpool processes"})
+
+	fs.heading("Sandbox (nothing is granted by default)")
+	fs.add(&option{long: "dir", arg: "HOST[:GUEST][:ro]", set: func(v string) error {
+		d, err := parseDir(v)
+		o.dirs = append(o.dirs, d)
 		return err
-	}})
-	o.retryOpt = fs.add(&option{long: "retries", arg: "N", set: func(v string) (err error) {
-		o.retries, err = parseCount(v)
+	}, usage: "grant the host directory HOST, seen by the guest at GUEST (default: HOST's absolute path); :ro makes it read-only. Repeatable"})
+	fs.add(&option{long: "env", arg: "NAME=VALUE", set: func(v string) error {
+		kv, err := parseEnv(v)
+		o.env = append(o.env, kv)
 		return err
-	}})
+	}, usage: "give the guest an environment variable; --env NAME passes this process's value. Repeatable"})
+	fs.add(&option{long: "ignore-section", set: setBool(&o.ignoreSection),
+		usage: "ignore the module's wasmpool section"})
+
+	fs.heading("Input and output")
 	fs.add(&option{long: "input", short: 'i', arg: "FILE", set: func(v string) error {
 		if v == "" {
 			return errors.New("empty file name (use - for stdin)")
 		}
 		o.inputs = append(o.inputs, v)
 		return nil
-	}})
-	fs.add(&option{long: "progress", arg: "WHEN", optional: true, set: func(v string) error {
+	}, usage: "read requests from FILE (- for stdin) instead of stdin. Repeatable: files are read in order, each framed on its own"})
+	fs.add(&option{long: "progress", arg: "WHEN", optional: true, values: []string{"auto", "always", "never"}, set: func(v string) error {
 		switch v {
 		case "", "auto", "true", "yes":
 			o.progress = "auto"
@@ -153,23 +171,17 @@ func newRunFlags() *runFlags {
 			return errors.New("want auto, always or never")
 		}
 		return nil
-	}})
+	}, usage: "progress on stderr: bytes done of the total with rate and ETA when the input size is known, counts otherwise. WHEN (after = or a space) is auto, the default: only when stderr is a terminal and stdout is not; always; or never"})
 	fs.add(&option{long: "failed", arg: "FILE", set: func(v string) error {
 		if v == "" {
 			return errors.New("empty file name")
 		}
 		o.failedPath = v
 		return nil
-	}})
-	fs.boolFlag("stats", 0, &o.stats)
-	fs.add(&option{long: "cache-dir", arg: "DIR", set: func(v string) error {
-		if v == "" {
-			return errors.New("empty directory name")
-		}
-		o.cacheDir = v
-		return nil
-	}})
-	fs.boolFlag("ignore-section", 0, &o.ignoreSection)
+	},
+		usage: "write every request that ended in an error to FILE, in the input framing, to fix and run again alone"})
+	fs.add(&option{long: "stats", set: setBool(&o.stats),
+		usage: "print a summary on stderr at the end: requests, replies, failures, kid restarts, wall time, requests per kid"})
 	return o
 }
 
@@ -188,7 +200,7 @@ type plan struct {
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	con := &console{w: stderr, tty: isTerminal(stderr)}
 	if wantsHelp(args) {
-		io.WriteString(stdout, runHelp)
+		io.WriteString(stdout, help("run"))
 		return exitOK
 	}
 	o := newRunFlags()
@@ -523,17 +535,11 @@ func interrupted(ctx context.Context, con *console, when string) int {
 // module's section to the flags' Config: what is left here is mapping
 // flags to host.Config and words for the library's typed errors.
 func (o *runFlags) plan(args []string) (*plan, error) {
-	pos, guestArgs, err := o.fs.parse(args)
+	module, guestArgs, err := o.fs.moduleAndArgs(args, "wasmpool run [flags] module.wasm [-- guest args...]")
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case len(pos) == 0:
-		return nil, o.fs.errorf("no module given: wasmpool run [flags] module.wasm [-- guest args...]")
-	case len(pos) > 1:
-		return nil, o.fs.errorf("unexpected argument %s after the module %s: guest arguments go after --", show(pos[1]), pos[0])
-	}
-	p := &plan{module: pos[0]}
+	p := &plan{module: module}
 	code, err := readModule(p.module)
 	if err != nil {
 		return nil, err

@@ -1,26 +1,42 @@
+//go:build linux
+
 package main
 
 import (
 	"io"
 	"os"
-	"syscall"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-// isTerminal reports whether w is a terminal (a TCGETS ioctl succeeds).
+// isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return false
-	}
-	var errno syscall.Errno
-	rc.Control(func(fd uintptr) {
-		var t syscall.Termios
-		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	ok := false
+	onFD(w, func(fd int) {
+		_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		ok = err == nil
 	})
-	return errno == 0
+	return ok
+}
+
+// termWidth returns the width in columns of the terminal w is, or 0.
+func termWidth(w io.Writer) int {
+	cols := 0
+	onFD(w, func(fd int) {
+		if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil {
+			cols = int(ws.Col)
+		}
+	})
+	return cols
+}
+
+// onFD calls f with the descriptor of w, if w is a file.
+func onFD(w io.Writer, f func(fd int)) {
+	file, ok := w.(*os.File)
+	if !ok {
+		return
+	}
+	if rc, err := file.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { f(int(fd)) })
+	}
 }
