@@ -27,11 +27,7 @@ func main() {
 			panic("gofault: asked to")
 		case "BOMB":
 			for {
-				b := make([]byte, 1<<20)
-				for i := range b {
-					b[i] = 1
-				}
-				keep = append(keep, b)
+				keep = append(keep, make([]byte, 1<<20))
 			}
 		default:
 			fmt.Println(line)
