@@ -7,5 +7,7 @@
 //
 // Its tests build every program twice in TestMain, to wasm (clang-14
 // --target=wasm32-wasi, GOOS=wasip1) and for this machine (cc, go build),
-// and build the wasmpool command. The package has no code of its own.
+// and build the wasmpool command and testdata/bannerhost, a native host
+// program whose banner must never reach the replies. The package has no
+// code of its own.
 package ordinary

@@ -31,6 +31,7 @@ var env struct {
 	cacheHome string // XDG_CACHE_HOME of the wasmpool command
 	cacheDir  string // the library's CacheDir: the same cache
 	wasmpool  string // the wasmpool command
+	banner    string // testdata/bannerhost
 	progs     map[string]*program
 }
 
@@ -102,9 +103,11 @@ func setup(m *testing.M) (int, error) {
 		})
 	}
 	env.wasmpool = filepath.Join(dir, "wasmpool")
+	env.banner = filepath.Join(dir, "bannerhost")
 	do(func() error {
 		return build("go", "build", "-o", env.wasmpool, "github.com/wasmpool/wasmpool/cmd/wasmpool")
 	})
+	do(func() error { return build("go", "build", "-o", env.banner, pkg+"bannerhost") })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return 1, err
