@@ -122,13 +122,8 @@ func oneFailure(t *testing.T, f fault, errs []error, stderr string) {
 func TestFaults(t *testing.T) {
 	for _, f := range faults {
 		lines, input, want := faultInput(f)
-		p := env.progs[f.prog]
 		t.Run(f.name+"/keep-filter", func(t *testing.T) {
-			cfg := f.cfg
-			cfg.Mode = host.Keep
-			stderr := &stderrLog{t: t}
-			cfg.Stderr = stderr
-			pool := newPool(t, p, cfg)
+			pool, stderr := faultPool(t, f, host.Keep)
 			out, errs := filter(t, pool, input)
 			oneFailure(t, f, errs, stderr.String())
 			sameBytes(t, out, want)
@@ -140,16 +135,23 @@ func TestFaults(t *testing.T) {
 			continue
 		}
 		t.Run(f.name+"/stream-run", func(t *testing.T) {
-			cfg := f.cfg
-			cfg.Mode = host.Stream
-			stderr := &stderrLog{t: t}
-			cfg.Stderr = stderr
-			pool := newPool(t, p, cfg)
+			pool, stderr := faultPool(t, f, host.Stream)
 			replies, errs := run(t, pool, lines)
 			oneFailure(t, f, errs, stderr.String())
 			sameLines(t, data(replies), splitLines(want))
 		})
 	}
+}
+
+// faultPool starts a pool of f's program with f's limits in mode, and
+// returns it with what its guests write to stderr.
+func faultPool(t *testing.T, f fault, mode host.Mode) (*host.Pool, *stderrLog) {
+	t.Helper()
+	cfg := f.cfg
+	cfg.Mode = mode
+	stderr := &stderrLog{t: t}
+	cfg.Stderr = stderr
+	return newPool(t, env.progs[f.prog], cfg), stderr
 }
 
 // stderrLog keeps what guests write to stderr, and logs it.
