@@ -62,7 +62,8 @@ type batchRun struct {
 	// record; the records before emitted have been output.
 	done     map[int]*finished
 	emitted  int
-	inFlight int // input bytes cut and not yet output
+	unended  []*finished // Stream: outputs that end inside a line, yielded last
+	inFlight int         // input bytes cut and not yet output
 
 	successes  int // batches that succeeded
 	soloFailed int // records that failed alone
@@ -88,7 +89,10 @@ func (d *batchRun) run() {
 	stop := context.AfterFunc(d.ctx, func() { unix.Write(d.wake[1], []byte{0}) })
 	defer stop()
 	defer d.shutdown()
-	d.size = min(d.cfg.BatchSize, max(minBatch, 64<<10))
+	d.size = d.cfg.BatchSize
+	if d.size == 0 {
+		d.size = 64 << 10
+	}
 	for !d.stopped {
 		if !d.cancelled && d.ctx.Err() != nil {
 			d.cancel()
@@ -105,6 +109,9 @@ func (d *batchRun) run() {
 			break
 		}
 		d.poll()
+	}
+	for _, f := range d.unended {
+		d.emit(f)
 	}
 	if d.stopped {
 		return
@@ -154,7 +161,7 @@ func (d *batchRun) accepting(k *batchKid) bool {
 
 // window bounds the input bytes cut and not yet output, and so what the
 // output order can make the pool hold.
-func (d *batchRun) window() int { return max(64<<20, 4*len(d.kids)*d.cfg.BatchSize) }
+func (d *batchRun) window() int { return max(64<<20, 4*len(d.kids)*d.cfg.maxBatch()) }
 
 // feed gives batches to every kid that can take one, a round at a time
 // so that each kid has one before any has two: parts of failed batches
@@ -195,9 +202,9 @@ func (d *batchRun) take(k *batchKid) *batch {
 		return nil
 	}
 	size := d.size
-	if n := d.input.pending(); n >= 0 {
+	if n := d.input.pending(); n >= 0 && d.cfg.BatchSize == 0 {
 		if n > 2*len(d.kids)*size {
-			d.size = min(2*d.size, d.cfg.BatchSize) // plenty is waiting: larger batches, fewer of them
+			d.size = min(2*d.size, defaultBatchSize) // plenty is waiting: larger batches, fewer of them
 		} else if idle := d.idleKids(); idle > 0 && n < idle*size {
 			size = max(minBatch, (n+idle-1)/idle) // share what is left among the idle kids
 		}
@@ -236,6 +243,12 @@ func (d *batchRun) recordFailed(index int, payload []byte, err error) {
 // finish outputs f, or holds it until the records before it are out.
 func (d *batchRun) finish(f *finished) {
 	if !d.cfg.Mode.inOrder() {
+		if t, ok := d.cfg.ReplyFraming.Terminator(); ok && len(f.out) > 0 && f.out[len(f.out)-1] != t {
+			// Output that ends inside a line (the input's last line had no
+			// newline, say) would run into the next batch's: it goes last.
+			d.unended = append(d.unended, f)
+			return
+		}
 		d.emit(f)
 		return
 	}
@@ -577,7 +590,7 @@ func (d *batchRun) failed(k *batchKid, b *batch, consumed, lastStart int, cause 
 		one.attempt = 1
 	}
 	if one.attempt <= d.cfg.Retries && !errors.Is(cause, ErrTimeout) && !d.cancelled && d.fatal == nil {
-		d.requeue(one)
+		d.retry = append([]*batch{one}, d.retry...)
 		return
 	}
 	d.soloFailed++
@@ -613,11 +626,23 @@ func (d *batchRun) split(b *batch, suspects, lastStart int, timedOut bool) {
 		}
 	}
 	cuts = append(cuts, suspects)
-	for i := len(cuts) - 2; i >= 0; i-- { // the part last read first: the likeliest culprit
+	// Depth first, the parts before other retries: a guest that fails on
+	// every record is found out after a few records, not after splitting
+	// every batch in flight; and the part last read first, the likeliest
+	// culprit.
+	var parts []*batch
+	for i := len(cuts) - 2; i >= 0; i-- {
 		p := d.part(b, cuts[i], cuts[i+1], 0)
 		p.peeled = true
-		d.requeue(p)
+		parts = append(parts, p)
 	}
+	if d.cancelled || d.fatal != nil {
+		for _, p := range parts {
+			d.dropped(p)
+		}
+		return
+	}
+	d.retry = append(parts, d.retry...)
 }
 
 const timeoutWays = 8

@@ -51,7 +51,7 @@ func abs(n int) int {
 // it finds, one a line: "=payload", "!too large" or "!truncated".
 func cutAll(t *testing.T, f frames.Framing, data []byte, maxFrame, size int) (string, error) {
 	var out bytes.Buffer
-	d := &batchRun{p: &Pool{stats: Stats{PerKid: []int{0}}}, cfg: Config{Framing: f, MaxFrame: maxFrame, Mode: Stream}, done: map[int]*finished{}}
+	d := &batchRun{p: &Pool{stats: Stats{PerKid: []int{0}}}, cfg: Config{Framing: f, ReplyFraming: &f, MaxFrame: maxFrame, Mode: Stream}, done: map[int]*finished{}}
 	next := 0
 	d.fail = func(err error) bool {
 		var re *RequestError

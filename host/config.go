@@ -138,10 +138,11 @@ type Config struct {
 	// from the module (see AutoInstances).
 	Instances Instances
 
-	// BatchSize bounds, with batch instances, the bytes of one batch; 0
-	// means 4 MiB. Batches start small and grow while input is plentiful,
-	// and the last ones are shared out among idle kids. A frame larger
-	// than BatchSize is a batch of its own.
+	// BatchSize is, with batch instances, the size of a batch in bytes,
+	// cut back to a frame boundary (as parallel --block is). 0 lets the
+	// pool choose: batches start at 64 KiB, grow while input is plentiful
+	// up to 4 MiB, and the last ones are shared out among idle kids. A
+	// frame larger than a batch is a batch of its own.
 	BatchSize int
 
 	// IgnoreSection: do not read the module's wasmpool section; nothing is
@@ -257,9 +258,6 @@ func (c Config) normalize() (Config, error) {
 	if c.BatchSize < 0 {
 		return bad("BatchSize", "%d is negative", c.BatchSize)
 	}
-	if c.BatchSize == 0 {
-		c.BatchSize = defaultBatchSize
-	}
 	if c.Window < 0 {
 		return bad("Window", "%d is negative", c.Window)
 	}
@@ -362,7 +360,15 @@ func (c Config) resolveInstances(session bool) (Instances, error) {
 // outputLimit bounds the output of one batch instance: the limit on a
 // frame, plus sixteen times the largest batch.
 func (c Config) outputLimit() int64 {
-	return int64(c.MaxFrame) + 16*int64(c.BatchSize)
+	return int64(c.MaxFrame) + 16*int64(c.maxBatch())
+}
+
+// maxBatch is the largest batch: BatchSize, or the default.
+func (c Config) maxBatch() int {
+	if c.BatchSize > 0 {
+		return c.BatchSize
+	}
+	return defaultBatchSize
 }
 
 // memoryPages returns the memory limit in wasm pages, 0 for none.
