@@ -96,27 +96,27 @@ func TestBatchKidsStayUpBetweenRuns(t *testing.T) {
 // guest was reading, so it costs a few timeouts, not one per halving.
 func TestBatchTimeout(t *testing.T) {
 	t.Parallel()
-	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, Timeout: 2 * time.Second, Kids: 2}, "loop")
-	reqs := lines(20000, 5)
-	reqs[12345] = []byte("!loop")
+	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, Timeout: time.Second, Kids: 2}, "loop")
+	reqs := lines(5000, 5)
+	reqs[3456] = []byte("!loop")
 	start := time.Now()
 	o := collect(t, p, reqs)
-	if len(o.reqErrs) != 1 || o.reqErrs[0].Index != 12345 || !errors.Is(o.reqErrs[0], host.ErrTimeout) || o.fatal != nil {
-		t.Fatalf("request errors %v, fatal %v; want request 12345 timed out alone", o.reqErrs, o.fatal)
+	if len(o.reqErrs) != 1 || o.reqErrs[0].Index != 3456 || !errors.Is(o.reqErrs[0], host.ErrTimeout) || o.fatal != nil {
+		t.Fatalf("request errors %v, fatal %v; want request 3456 timed out alone", o.reqErrs, o.fatal)
 	}
 	if len(o.replies) != len(reqs)-1 {
 		t.Fatalf("%d replies, want %d", len(o.replies), len(reqs)-1)
 	}
 	for i, r := range o.replies {
 		want := i
-		if i >= 12345 {
+		if i >= 3456 {
 			want++
 		}
 		if string(r.Data) != string(reqs[want]) {
 			t.Fatalf("reply %d is %q, want %q", i, r.Data, reqs[want])
 		}
 	}
-	t.Logf("%d timeouts' worth: %v, %d batches, %d restarts", int(time.Since(start)/(2*time.Second)), time.Since(start).Round(time.Millisecond), p.Stats().Batches, p.Stats().Restarts)
+	t.Logf("%d timeouts' worth: %v, %d batches, %d restarts", int(time.Since(start)/time.Second), time.Since(start).Round(time.Millisecond), p.Stats().Batches, p.Stats().Restarts)
 }
 
 // TestConfigErrors: a Config that cannot be run is refused by New with an
