@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -56,27 +55,32 @@ func fileRef(path string) (streamRef, error) {
 		return r, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	var long []byte
+	buf := make([]byte, 1<<20)
+	var carry []byte // a line begun in the last block
 	for {
-		b, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			long = append(long, b...)
-			continue
-		}
-		if len(long) > 0 {
-			b, long = append(long, b...), long[:0]
-		}
-		if len(b) > 0 {
-			if b[len(b)-1] == '\n' {
-				r.add(b[:len(b)-1])
-			} else {
-				r.lines++ // a last line without its newline: counted, but the CRC differs
-				r.sum += maphash.Bytes(refSeed, b)
-				r.crc = crc32.Update(r.crc, crc32.IEEETable, b)
+		n, err := f.Read(buf)
+		b := buf[:n]
+		r.crc = crc32.Update(r.crc, crc32.IEEETable, b)
+		for len(b) > 0 {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				carry = append(carry, b...)
+				break
 			}
+			line := b[:i]
+			if len(carry) > 0 {
+				carry = append(carry, line...)
+				line, carry = carry, carry[:0]
+			}
+			r.lines++
+			r.sum += maphash.Bytes(refSeed, line)
+			b = b[i+1:]
 		}
 		if err == io.EOF {
+			if len(carry) > 0 { // a last line without its newline: counted (the CRC tells it apart)
+				r.lines++
+				r.sum += maphash.Bytes(refSeed, carry)
+			}
 			return r, nil
 		}
 		if err != nil {
@@ -331,9 +335,9 @@ func filterLib(e *env, cfg host.Config, in, out string) (usage, error) {
 // batchBuilds are the case's programs, each as a wasm module and a native
 // executable; an empty path comes with the reason in skip.
 type batchBuilds struct {
-	upper, copy, hashline, goUpper                 string // wasm
-	upperNative, hashNative, goUpperNative         string
-	upperSkip, copySkip, hashSkip, goSkip, natSkip string
+	upper, upperLine, copy, hashline, goUpper                     string // wasm
+	upperNative, upperLineNative, hashNative, goUpperNative       string
+	upperSkip, upperLineSkip, copySkip, hashSkip, goSkip, natSkip string
 }
 
 func buildBatchGuests(e *env) batchBuilds {
@@ -341,7 +345,7 @@ func buildBatchGuests(e *env) batchBuilds {
 	dir := filepath.Join(e.tmp, "bin-batch")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.upperSkip = "fail: " + err.Error()
-		b.copySkip, b.hashSkip, b.goSkip, b.natSkip = b.upperSkip, b.upperSkip, b.upperSkip, b.upperSkip
+		b.upperLineSkip, b.copySkip, b.hashSkip, b.goSkip, b.natSkip = b.upperSkip, b.upperSkip, b.upperSkip, b.upperSkip, b.upperSkip
 		return b
 	}
 	src := func(name string) string { return filepath.Join(e.root, "internal/bench/guests", name) }
@@ -349,6 +353,7 @@ func buildBatchGuests(e *env) batchBuilds {
 		return func() (string, error) { return guestbuild.C(dir, src(name), "-O2") }
 	}
 	b.upper, b.upperSkip = speedBuild(e, e.missing("cli-static"), c("upper.c"))
+	b.upperLine, b.upperLineSkip = speedBuild(e, e.missing("cli-static"), c("upperline.c"))
 	b.copy, b.copySkip = speedBuild(e, e.missing("cli-static"), c("copy.c"))
 	b.hashline, b.hashSkip = speedBuild(e, e.missing("cli-static"), c("hashline.c"))
 	b.goUpper, b.goSkip = speedBuild(e, e.missing("cli-static"), func() (string, error) {
@@ -362,7 +367,7 @@ func buildBatchGuests(e *env) batchBuilds {
 	for _, n := range []struct {
 		path *string
 		src  string
-	}{{&b.upperNative, "upper.c"}, {&b.hashNative, "hashline.c"}} {
+	}{{&b.upperNative, "upper.c"}, {&b.upperLineNative, "upperline.c"}, {&b.hashNative, "hashline.c"}} {
 		out := filepath.Join(dir, strings.TrimSuffix(n.src, ".c")+"-native")
 		if err := command(e.root, nil, cc, "-O2", "-o", out, src(n.src)); err != nil {
 			b.natSkip = "fail: " + err.Error()
@@ -438,6 +443,11 @@ func benchBatch(e *env, rep *report) {
 		fromFile(wp("-j", "2", "--instance", "session", "-i", in.big, e.cWasm, "--", "upper")...), in.upper, false)
 	todayPipe := row("today: `cat FILE | wasmpool run -j 2 --instance session` ppbench C -- upper", "the same through a pipe", todaySkip,
 		throughPipe(wp("-j", "2", "--instance", "session", e.cWasm, "--", "upper")...), in.upper, false)
+	sessionOrdinary := row("`wasmpool run -j 2 --instance session -i FILE` upper.wasm", "the same ordinary program, session instances, Stream mode", upSkip,
+		fromFile(wp("-j", "2", "--instance", "session", "-i", in.big, g.upper)...), in.upper, false)
+	lineJ2 := row("`wasmpool run -j 2 -i FILE` upperline.wasm", "fgets/fputs, batch instances", g.upperLineSkip, fromFile(wp("-j", "2", "-i", in.big, g.upperLine)...), in.upper, false)
+	linePar := row("`parallel --pipepart -a FILE --block -1 -j2 -k` upperline (native)", "fgets/fputs", natSkip,
+		fromFile(par("--pipepart", "-a", in.big, "--block", "-1", "-j2", "-k", g.upperLineNative)...), in.upper, true)
 	lib := &bcase{name: "library: Pool.Filter, 2 kids, upper.wasm, FILE to file", note: "batch instances, Stream mode, in this process", skip: upSkip,
 		run: func() ([]float64, error) {
 			cfg := host.Config{Module: g.upper, Kids: 2, Instances: host.BatchInstances, Framing: frames.Lines, Mode: host.Stream, CacheDir: e.cache, Stderr: e.stderr}
@@ -447,7 +457,7 @@ func benchBatch(e *env, rep *report) {
 			}
 			return u.metrics(), err
 		}}
-	upperCases := []*bcase{tr, native, pipepart, pipe1M, pipe10M, fileJ2, fileK, pipeJ2, pipeK, todayFile, todayPipe, lib}
+	upperCases := []*bcase{tr, native, pipepart, pipe1M, pipe10M, fileJ2, fileK, pipeJ2, pipeK, todayFile, todayPipe, sessionOrdinary, lib, lineJ2, linePar}
 
 	goSkip := orSkip(g.goSkip)
 	goK := row("`wasmpool run -j 2 -k -i FILE` goupper.wasm", "GOOS=wasip1, batch instances", goSkip, fromFile(wp("-j", "2", "-k", "-i", in.big, g.goUpper)...), in.upper, true)
@@ -507,13 +517,14 @@ func benchBatch(e *env, rep *report) {
 		}
 		return c.name
 	}
-	todayOf := map[*bcase]*bcase{fileJ2: todayFile, fileK: todayFile, lib: todayFile, pipeJ2: todayPipe, pipeK: todayPipe}
+	todayOf := map[*bcase]*bcase{fileJ2: todayFile, fileK: todayFile, lib: todayFile, pipeJ2: todayPipe, pipeK: todayPipe, sessionOrdinary: todayFile}
+	baseOf := map[*bcase]*bcase{lineJ2: linePar, linePar: linePar}
 	t := &table{
 		title: "Batch instances: an ordinary C line filter over " + mb,
-		note: fmt.Sprintf("%d lines, %.0f MB (%.1f bytes per line on average), upper-cased by internal/bench/guests/upper.c (fgets/fputs; clang -O2 for wasm32-wasi, cc -O2 natively); "+
+		note: fmt.Sprintf("%d lines, %.0f MB (%.1f bytes per line on average), upper-cased by internal/bench/guests/upper.c (fread/fwrite, 64 KiB; clang -O2 for wasm32-wasi, cc -O2 natively), and in the last two rows by upperline.c (fgets/fputs); "+
 			"FILE is a file (`-i FILE`, `-a FILE`, or stdin redirected from it), `cat FILE |` a pipe. MB/s = input bytes ÷ wall time of the whole command, start-up included. "+
 			"Every output is checked: the same lines (count and checksum), in input order where the command promises it. "+
-			"× baseline = throughput ÷ `parallel --pipepart -k` running the same program natively; × today = ÷ the session row with the same input path. %s",
+			"× baseline = throughput ÷ `parallel --pipepart -k` running the same program natively (upper, or upperline for its rows); × today = ÷ the first session row with the same input path. %s",
 			in.lines, float64(in.bigSize)/1e6, float64(in.bigSize)/float64(in.lines), cpuNote),
 		head: append([]string{"case", "MB/s", "× baseline", "× today"}, cpuHead...),
 	}
@@ -523,7 +534,11 @@ func benchBatch(e *env, rep *report) {
 		if tc := todayOf[c]; tc != nil {
 			today = ratioCell(mbs(c), mbs(tc))
 		}
-		t.rows = append(t.rows, append([]string{label(c), num(mbs(c), "%.0f"), ratioCell(mbs(c), mbs(pipepart)), today}, cpuCells(c)...))
+		base := pipepart
+		if b := baseOf[c]; b != nil {
+			base = b
+		}
+		t.rows = append(t.rows, append([]string{label(c), num(mbs(c), "%.0f"), ratioCell(mbs(c), mbs(base)), today}, cpuCells(c)...))
 		if c.ok() {
 			bars = append(bars, bar{label: strings.ReplaceAll(c.name, "`", ""), value: mbs(c)})
 		}
