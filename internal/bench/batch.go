@@ -205,6 +205,7 @@ func (c cmdline) run(out string) (usage, error) {
 		// Profiling: record the command and its children (figures are then
 		// perf's, not the command's).
 		data := filepath.Join(dir, fmt.Sprintf("%s-%d.data", filepath.Base(argv[0]), time.Now().UnixNano()))
+		logf("perf: %s: %s", data, strings.Join(argv, " "))
 		argv = append([]string{"perf", "record", "-g", "-F", "499", "-o", data, "--"}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -381,6 +382,20 @@ func buildBatchGuests(e *env) batchBuilds {
 	return b
 }
 
+// outDir is where the case writes its outputs: a memory file system if
+// there is one (/dev/shm), so that no run waits on the disk writing back
+// the 400 MB the run before left (on this VM's ext4, writing the same
+// 400 MB took from 0.1 to 1.5 s, at random); else dir.
+func outDir(dir string) string {
+	f, err := os.CreateTemp("/dev/shm", "wasmpool-bench-")
+	if err != nil {
+		return dir
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return "/dev/shm"
+}
+
 // orSkip returns the first reason in whys that is not empty.
 func orSkip(whys ...string) string {
 	for _, w := range whys {
@@ -403,7 +418,7 @@ func benchBatch(e *env, rep *report) {
 		rep.failures = append(rep.failures, "batch: "+err.Error())
 		return
 	}
-	out := filepath.Join(e.tmp, "batch.out")
+	out := filepath.Join(outDir(e.tmp), fmt.Sprintf("wasmpool-bench-%d.out", os.Getpid()))
 	defer os.Remove(out)
 	cliEnv := []string{"XDG_CACHE_HOME=" + e.xdg}
 	par := func(args ...string) []string {
@@ -417,6 +432,7 @@ func benchBatch(e *env, rep *report) {
 			if err == nil {
 				err = checkOutput(out, want, ordered)
 			}
+			os.Remove(out)
 			return u.metrics(), err
 		}}
 	}
@@ -455,6 +471,7 @@ func benchBatch(e *env, rep *report) {
 			if err == nil {
 				err = checkOutput(out, in.upper, false)
 			}
+			os.Remove(out)
 			return u.metrics(), err
 		}}
 	upperCases := []*bcase{tr, native, pipepart, pipe1M, pipe10M, fileJ2, fileK, pipeJ2, pipeK, todayFile, todayPipe, sessionOrdinary, lib, lineJ2, linePar}
@@ -522,10 +539,10 @@ func benchBatch(e *env, rep *report) {
 	t := &table{
 		title: "Batch instances: an ordinary C line filter over " + mb,
 		note: fmt.Sprintf("%d lines, %.0f MB (%.1f bytes per line on average), upper-cased by internal/bench/guests/upper.c (fread/fwrite, 64 KiB; clang -O2 for wasm32-wasi, cc -O2 natively), and in the last two rows by upperline.c (fgets/fputs); "+
-			"FILE is a file (`-i FILE`, `-a FILE`, or stdin redirected from it), `cat FILE |` a pipe. MB/s = input bytes ÷ wall time of the whole command, start-up included. "+
+			"FILE is a file (`-i FILE`, `-a FILE`, or stdin redirected from it), `cat FILE |` a pipe; output goes to a file in %s. MB/s = input bytes ÷ wall time of the whole command, start-up included. "+
 			"Every output is checked: the same lines (count and checksum), in input order where the command promises it. "+
 			"× baseline = throughput ÷ `parallel --pipepart -k` running the same program natively (upper, or upperline for its rows); × today = ÷ the first session row with the same input path. %s",
-			in.lines, float64(in.bigSize)/1e6, float64(in.bigSize)/float64(in.lines), cpuNote),
+			in.lines, float64(in.bigSize)/1e6, float64(in.bigSize)/float64(in.lines), filepath.Dir(out), cpuNote),
 		head: append([]string{"case", "MB/s", "× baseline", "× today"}, cpuHead...),
 	}
 	var bars []bar
