@@ -29,29 +29,57 @@ type lineInput struct {
 	sum   uint64 // sum of lineHash over the upper-cased lines
 }
 
-// makeLines writes n lines of 30 to 50 (40 on average) lower-case letters
-// and spaces, the same every time.
-func makeLines(path string, n int) (lineInput, error) {
-	in := lineInput{path: path, lines: n}
+// eachLine generates the benchmark's n lines, the same every time: 30 to
+// 50 (40 on average) lower-case letters and spaces, given to f without
+// their newline (the slice is reused for the next line).
+func eachLine(n int, f func(line []byte) error) error {
 	rng := rand.New(rand.NewPCG(7, 42))
-	var b bytes.Buffer
-	var up []byte
+	var line []byte
 	for range n {
-		start := b.Len()
+		line = line[:0]
 		l := 30 + rng.IntN(21)
 		for j := range l {
 			if j > 0 && j < l-1 && rng.IntN(6) == 0 {
-				b.WriteByte(' ')
+				line = append(line, ' ')
 			} else {
-				b.WriteByte(byte('a' + rng.IntN(26)))
+				line = append(line, byte('a'+rng.IntN(26)))
 			}
 		}
-		up = work.Upper(up[:0], b.Bytes()[start:])
-		in.sum += lineHash(up)
-		b.WriteByte('\n')
+		if err := f(line); err != nil {
+			return err
+		}
 	}
-	in.size = int64(b.Len())
-	return in, os.WriteFile(path, b.Bytes(), 0o644)
+	return nil
+}
+
+// writeLines writes the n lines of eachLine to path, each with its
+// newline, and calls f with each line (without it) as it goes.
+func writeLines(path string, n int, f func(line []byte)) (size int64, err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(file, 1<<20)
+	err = eachLine(n, func(line []byte) error {
+		f(line)
+		size += int64(len(line)) + 1
+		w.Write(line)
+		return w.WriteByte('\n')
+	})
+	return size, errors.Join(err, w.Flush(), file.Close())
+}
+
+// makeLines writes the n lines of eachLine to path and returns the
+// checksum of their upper-cased copies.
+func makeLines(path string, n int) (lineInput, error) {
+	in := lineInput{path: path, lines: n}
+	var up []byte
+	size, err := writeLines(path, n, func(line []byte) {
+		up = work.Upper(up[:0], line)
+		in.sum += lineHash(up)
+	})
+	in.size = size
+	return in, err
 }
 
 // check verifies that the file at path holds the upper-cased input lines,

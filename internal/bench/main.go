@@ -12,6 +12,9 @@
 //   - dispatch: procpool's ppBench, amortized overhead per job;
 //   - lines: a line filter (upper-case 1M lines) against tr, GNU parallel,
 //     xargs and an in-process loop;
+//   - batch: ordinary C and Go filters under batch instances over 400 MB
+//     of lines, from a file and a pipe, against GNU parallel running the
+//     same programs natively and against session instances;
 //   - cpu: SHA-256 over 4 KiB requests, 1 and 2 kids, wasm and native;
 //   - startup: kid start-up with a cold and a warm compilation cache;
 //   - memory: resident memory of an idle kid per guest language;
@@ -41,6 +44,7 @@ var sections = []struct {
 }{
 	{"dispatch", benchDispatch},
 	{"lines", benchLines},
+	{"batch", benchBatch},
 	{"cpu", benchCPU},
 	{"startup", benchStartup},
 	{"memory", benchMemory},
@@ -52,7 +56,7 @@ func main() {
 	runs := flag.Int("runs", 0, "runs per case; the median is reported (default 5, 1 with -smoke)")
 	out := flag.String("out", "", "the Markdown report to update (default docs/benchmarks.md; none with -smoke)")
 	svg := flag.String("svg", "", "the SVG chart to write (default: the report's name with .svg)")
-	only := flag.String("only", "", "comma-separated sections to run: dispatch, lines, cpu, startup, memory, forkjoin")
+	only := flag.String("only", "", "comma-separated sections to run: dispatch, lines, batch, cpu, startup, memory, forkjoin")
 	keep := flag.Bool("keep", false, "keep the temporary directory (built guests, inputs, outputs)")
 	match := flag.String("case", "", "run only the cases whose name contains `text` (for profiling)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the pools' parent side) to `file`")

@@ -99,20 +99,48 @@ func startup(ctx context.Context, cfg host.Config) (start, error) {
 // faults returns the minor and major page faults of process pid so far,
 // all its threads together (fields 10 and 12 of /proc/PID/stat).
 func faults(pid int) (minflt, majflt int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := procStat(pid)
 	if err != nil {
 		return 0, 0, err
 	}
+	return f[statMinflt], f[statMajflt], nil
+}
+
+// Fields of /proc/PID/stat, counted from its third (state) as procStat
+// returns them.
+const (
+	statMinflt  = 7  // minor page faults, all threads
+	statCminflt = 8  // those of the children waited for
+	statMajflt  = 9  // major page faults
+	statUtime   = 11 // user CPU time, clock ticks
+	statStime   = 12 // system CPU time
+	statCutime  = 13 // user CPU time of the children waited for
+	statCstime  = 14 // their system CPU time
+)
+
+// procStat reads the numeric fields of /proc/PID/stat after the command
+// name, up to cstime: f[statMinflt] and so on (the state, f[0], reads as 0).
+func procStat(pid int) ([]int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
 	// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt ...
 	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 10 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: cannot parse %q", pid, b)
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: cannot parse %q", pid, b)
 	}
-	if minflt, err = strconv.ParseInt(f[7], 10, 64); err == nil {
-		majflt, err = strconv.ParseInt(f[9], 10, 64)
+	words := strings.Fields(string(b[i+1:]))
+	if len(words) <= statCstime {
+		return nil, fmt.Errorf("/proc/%d/stat: cannot parse %q", pid, b)
 	}
-	return minflt, majflt, err
+	f := make([]int64, statCstime+1) // later fields can overflow an int64 (rsslim)
+	for j, w := range words[1 : statCstime+1] {
+		if f[j+1], err = strconv.ParseInt(w, 10, 64); err != nil {
+			return nil, fmt.Errorf("/proc/%d/stat: field %d: %v", pid, j+4, err)
+		}
+	}
+	return f, nil
 }
 
 // faultCost measures what one page fault costs this process: it maps
