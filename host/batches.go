@@ -74,8 +74,7 @@ type batchRun struct {
 	wake       [2]int
 	stopped    bool
 
-	fds    []unix.PollFd
-	owners []*batchKid
+	polls pollSet[*batchKid]
 }
 
 const (
@@ -389,33 +388,17 @@ func (d *batchRun) giveUp(err error) {
 
 // poll waits for any kid's pipe to be ready and handles what is.
 func (d *batchRun) poll() {
-	d.fds, d.owners = d.fds[:0], d.owners[:0]
-	add := func(k *batchKid, fd int, events int16) {
-		d.fds = append(d.fds, unix.PollFd{Fd: int32(fd), Events: events})
-		d.owners = append(d.owners, k)
-	}
-	add(nil, d.wake[0], unix.POLLIN)
+	d.polls.reset(d.wake[0])
 	for _, k := range d.kids {
 		if k == nil {
 			continue
 		}
 		if k.inOpen && k.unsent() {
-			add(k, k.proc.stdin, unix.POLLOUT)
+			d.polls.add(k, k.proc.stdin, unix.POLLOUT)
 		}
-		if !k.ackEOF {
-			add(k, k.proc.ack, unix.POLLIN)
-		}
-		if !k.outEOF {
-			add(k, k.proc.stdout, unix.POLLIN)
-		}
-		if !k.errEOF {
-			add(k, k.proc.stderr, unix.POLLIN)
-		}
-		if !k.exited {
-			add(k, k.proc.pidfd, unix.POLLIN)
-		}
+		d.polls.addReads(k, &k.kidProc)
 	}
-	n, err := unix.Poll(d.fds, d.pollTimeout())
+	n, err := unix.Poll(d.polls.fds, d.pollTimeout())
 	if err != nil && err != unix.EINTR {
 		d.giveUp(fmt.Errorf("host: poll: %w", err))
 		for _, k := range d.kids {
@@ -424,19 +407,16 @@ func (d *batchRun) poll() {
 			}
 		}
 	}
-	for i := 0; n > 0 && i < len(d.fds) && !d.stopped; i++ {
-		fd := d.fds[i]
+	for i := 0; n > 0 && i < len(d.polls.fds) && !d.stopped; i++ {
+		fd := d.polls.fds[i]
 		if fd.Revents == 0 {
 			continue
 		}
-		k := d.owners[i]
-		if k == nil {
-			var buf [64]byte
-			for n, _ := unix.Read(d.wake[0], buf[:]); n == len(buf); n, _ = unix.Read(d.wake[0], buf[:]) {
-			}
-			continue
+		if k := d.polls.owners[i]; k != nil {
+			d.ready(k, int(fd.Fd), fd.Revents)
+		} else {
+			drainWake(d.wake[0])
 		}
-		d.ready(k, int(fd.Fd), fd.Revents)
 	}
 	d.checkTimes()
 	for slot, k := range d.kids {
@@ -459,7 +439,7 @@ func (d *batchRun) ready(k *batchKid, fd int, ev int16) {
 		}
 		k.writeBatches()
 	case fd == k.proc.ack && !k.ackEOF:
-		if err := k.readReports(); err != nil {
+		if err := k.readStarts(); err != nil {
 			k.kill(err)
 		}
 	case fd == k.proc.stdout && !k.outEOF:
@@ -486,7 +466,7 @@ func (d *batchRun) readResults(k *batchKid) {
 		if !k.running() && !k.ackEOF {
 			// The start report and the result may be ready together: the
 			// report comes first.
-			if err := k.readReports(); err != nil {
+			if err := k.readStarts(); err != nil {
 				k.kill(err)
 				return
 			}

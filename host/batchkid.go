@@ -42,8 +42,6 @@ type batchKid struct {
 	// running, since startedAt.
 	started   int
 	startedAt time.Time
-	reports   [kidside.StartReportSize]byte
-	reportsN  int
 	ran       int // batches the kid finished
 
 	// The result being read: its header, then its body (output, stderr).
@@ -93,37 +91,18 @@ func (k *batchKid) writeBatches() {
 	}
 }
 
-// readReports reads the kid's start reports: each says the instance for
-// queue[0] has started.
-func (k *batchKid) readReports() error {
-	var buf [64 * kidside.StartReportSize]byte
-	for {
-		n, err := unix.Read(k.proc.ack, buf[:])
-		if err == unix.EINTR {
-			continue
+// readStarts reads the kid's start reports: each says the instance for
+// the next batch of the queue has started.
+func (k *batchKid) readStarts() error {
+	return k.readReports(kidside.StartReportSize, func(r []byte) error {
+		id := binary.LittleEndian.Uint64(r)
+		if k.started >= len(k.queue) || k.queue[k.started].id != id {
+			return fmt.Errorf("%w: the kid started batch %d out of turn", ErrProtocol, id)
 		}
-		if n <= 0 {
-			if err != unix.EAGAIN {
-				k.ackEOF = true
-				unix.Close(k.proc.ack)
-			}
-			return nil
-		}
-		for b := buf[:n]; len(b) > 0; {
-			c := copy(k.reports[k.reportsN:], b)
-			b = b[c:]
-			if k.reportsN += c; k.reportsN < len(k.reports) {
-				continue
-			}
-			k.reportsN = 0
-			id := binary.LittleEndian.Uint64(k.reports[:])
-			if k.started >= len(k.queue) || k.queue[k.started].id != id {
-				return fmt.Errorf("%w: the kid started batch %d out of turn", ErrProtocol, id)
-			}
-			k.started++
-			k.startedAt = time.Now()
-		}
-	}
+		k.started++
+		k.startedAt = time.Now()
+		return nil
+	})
 }
 
 // readResult reads what has come of the next result. It returns true

@@ -57,8 +57,7 @@ type dispatch struct {
 	wake      [2]int // a pipe that wakes poll when ctx is done
 	stopped   bool   // the consumer broke out of the loop
 
-	fds     []unix.PollFd
-	owners  []*kid
+	polls   pollSet[*kid]
 	dealing []*kid
 	fed     []*kid
 }
@@ -374,33 +373,17 @@ func (d *dispatch) giveUp(err error) {
 
 // poll waits for any kid's pipe to be ready and handles what is.
 func (d *dispatch) poll() {
-	d.fds, d.owners = d.fds[:0], d.owners[:0]
-	add := func(k *kid, fd int, events int16) {
-		d.fds = append(d.fds, unix.PollFd{Fd: int32(fd), Events: events})
-		d.owners = append(d.owners, k)
-	}
-	add(nil, d.wake[0], unix.POLLIN)
+	d.polls.reset(d.wake[0])
 	for _, k := range d.kids {
 		if k == nil {
 			continue
 		}
 		if k.inOpen && k.unsent() > 0 && d.wantsRoom(k) {
-			add(k, k.proc.stdin, unix.POLLOUT)
+			d.polls.add(k, k.proc.stdin, unix.POLLOUT)
 		}
-		if !k.outEOF {
-			add(k, k.proc.stdout, unix.POLLIN)
-		}
-		if !k.errEOF {
-			add(k, k.proc.stderr, unix.POLLIN)
-		}
-		if !k.ackEOF {
-			add(k, k.proc.ack, unix.POLLIN)
-		}
-		if !k.exited {
-			add(k, k.proc.pidfd, unix.POLLIN)
-		}
+		d.polls.addReads(k, &k.kidProc)
 	}
-	n, err := unix.Poll(d.fds, d.pollTimeout())
+	n, err := unix.Poll(d.polls.fds, d.pollTimeout())
 	if err != nil && err != unix.EINTR {
 		d.giveUp(fmt.Errorf("host: poll: %w", err))
 		for _, k := range d.kids {
@@ -410,15 +393,13 @@ func (d *dispatch) poll() {
 		}
 	}
 	if n > 0 {
-		for i, fd := range d.fds {
+		for i, fd := range d.polls.fds {
 			if fd.Revents == 0 {
 				continue
 			}
-			k := d.owners[i]
-			if k == nil { // the wake pipe: requests came, or ctx is done
-				var buf [64]byte
-				for n, _ := unix.Read(d.wake[0], buf[:]); n == len(buf); n, _ = unix.Read(d.wake[0], buf[:]) {
-				}
+			k := d.polls.owners[i]
+			if k == nil {
+				drainWake(d.wake[0])
 				continue
 			}
 			d.ready(k, int(fd.Fd), fd.Revents)
@@ -429,7 +410,7 @@ func (d *dispatch) poll() {
 	}
 	d.checkTimes()
 	for slot, k := range d.kids {
-		if k != nil && k.exited && k.outEOF && k.errEOF && k.ackEOF {
+		if k != nil && k.drained() {
 			d.ended(k)
 			d.kids[slot] = nil
 			if d.stopped {

@@ -31,6 +31,9 @@ type kidProc struct {
 
 	outEOF, errEOF, ackEOF, exited bool
 
+	report  [kidside.ReportSize]byte // a report read in part (see readReports)
+	reportN int
+
 	stderr  []byte // a partial stderr line
 	tail    stderrTail
 	fault   error // why the pool stopped this kid
@@ -66,8 +69,6 @@ type kid struct {
 	inStart, inEnd int
 
 	// Progress reports (see feed).
-	ack             [kidside.ReportSize]byte
-	ackN            int
 	done, delivered uint64
 	pipeRead        int  // bytes of the request stream the kid's feed has read
 	final           bool // the kid's last report arrived
@@ -220,6 +221,22 @@ func (k *kid) readReplies(maxFrame, overhead int) int {
 
 // readAcks reads the kid's progress reports and keeps the latest.
 func (k *kid) readAcks() {
+	k.readReports(kidside.ReportSize, func(r []byte) error {
+		k.done = binary.LittleEndian.Uint64(r[:8])
+		d := binary.LittleEndian.Uint64(r[8:16])
+		k.final = d&kidside.FinalReport != 0
+		k.delivered = d &^ kidside.FinalReport
+		k.pipeRead = int(binary.LittleEndian.Uint64(r[16:]))
+		k.progress = time.Now()
+		k.up = true
+		return nil
+	})
+}
+
+// readReports reads what the kid's report pipe holds, reports of size
+// bytes each, and hands each whole one to each, stopping at the first
+// error it returns. A report cut by a read is kept until the rest comes.
+func (k *kidProc) readReports(size int, each func(report []byte) error) error {
 	var buf [64 * kidside.ReportSize]byte
 	for {
 		n, err := unix.Read(k.proc.ack, buf[:])
@@ -231,25 +248,21 @@ func (k *kid) readAcks() {
 				k.ackEOF = true
 				unix.Close(k.proc.ack)
 			}
-			return
+			return nil
 		}
 		for b := buf[:n]; len(b) > 0; {
-			c := copy(k.ack[k.ackN:], b)
+			c := copy(k.report[k.reportN:size], b)
 			b = b[c:]
-			k.ackN += c
-			if k.ackN == kidside.ReportSize {
-				k.ackN = 0
-				k.done = binary.LittleEndian.Uint64(k.ack[:8])
-				d := binary.LittleEndian.Uint64(k.ack[8:16])
-				k.final = d&kidside.FinalReport != 0
-				k.delivered = d &^ kidside.FinalReport
-				k.pipeRead = int(binary.LittleEndian.Uint64(k.ack[16:]))
-				k.progress = time.Now()
-				k.up = true
+			if k.reportN += c; k.reportN < size {
+				continue
+			}
+			k.reportN = 0
+			if err := each(k.report[:size]); err != nil {
+				return err
 			}
 		}
 		if n < len(buf) {
-			return
+			return nil
 		}
 	}
 }
