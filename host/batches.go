@@ -290,7 +290,7 @@ func (d *batchRun) startKids() {
 		if k != nil {
 			continue
 		}
-		proc, err := launchLocal(d.p.spec(slot+1, kidside.Batch), d.cfg.PipeSize)
+		proc, err := d.p.launch(slot+1, kidside.Batch)
 		if err != nil {
 			d.giveUp(err)
 			return

@@ -118,8 +118,13 @@ type Config struct {
 	// MemoryLimit and Timeout do not apply to it.
 	Command []string
 
-	// Kids is the number of kid processes; 0 means one per CPU.
+	// Kids is the number of kid processes on this machine; 0 means one
+	// per CPU, or none if Remotes are given.
 	Kids int
+
+	// Remotes place more kids on other machines (see Remote). Kids are
+	// numbered from 1 on this machine, then in the order of Remotes.
+	Remotes []Remote
 
 	// Framing cuts requests; the zero value is the framing the module's
 	// wasmpool section declares, else frames.Lines. ReplyFraming cuts
@@ -234,8 +239,21 @@ func (c Config) normalize() (Config, error) {
 	if c.Kids < 0 {
 		return bad("Kids", "%d is negative", c.Kids)
 	}
-	if c.Kids == 0 {
+	if c.Kids == 0 && len(c.Remotes) == 0 {
 		c.Kids = runtime.NumCPU()
+	}
+	c.Remotes = slices.Clone(c.Remotes)
+	for i, r := range c.Remotes {
+		switch {
+		case len(c.Command) > 0:
+			return bad("Remotes", "a native Command runs on this machine only")
+		case r.Kids < 0:
+			return bad(fmt.Sprintf("Remotes[%d].Kids", i), "%d is negative", r.Kids)
+		case len(r.Command) == 0:
+			return bad(fmt.Sprintf("Remotes[%d].Command", i), "empty: say how to reach %s", r)
+		case r.Kids == 0:
+			c.Remotes[i].Kids = 1
+		}
 	}
 	if err := c.Framing.Validate(); err != nil {
 		return bad("Framing", "%v", err)
@@ -355,6 +373,27 @@ func (c Config) resolveInstances(session bool) (Instances, error) {
 		return SessionInstances, nil
 	}
 	return BatchInstances, nil
+}
+
+// kids is the number of kids, here and on other machines.
+func (c Config) kids() int {
+	n := c.Kids
+	for _, r := range c.Remotes {
+		n += r.Kids
+	}
+	return n
+}
+
+// remoteOf returns the Remote kid number slot runs on, or nil for this
+// machine.
+func (c Config) remoteOf(slot int) *Remote {
+	n := c.Kids
+	for i := range c.Remotes {
+		if n += c.Remotes[i].Kids; slot <= n {
+			return &c.Remotes[i]
+		}
+	}
+	return nil
 }
 
 // outputLimit bounds the output of one batch instance: the limit on a

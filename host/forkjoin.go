@@ -109,8 +109,8 @@ func (fj *forkJoin) run(ctx context.Context) ([]PartResult, error) {
 			<-done
 		}
 	}()
-	free := make([]int, 0, cfg.Kids)
-	for slot := cfg.Kids; slot >= 1; slot-- {
+	free := make([]int, 0, cfg.kids())
+	for slot := cfg.kids(); slot >= 1; slot-- {
 		free = append(free, slot)
 	}
 	next := 0       // the next part never started
@@ -129,7 +129,7 @@ func (fj *forkJoin) run(ctx context.Context) ([]PartResult, error) {
 		}
 	}
 	for {
-		for running < cfg.Kids && runCtx.Err() == nil && (len(retry) > 0 || next < len(fj.parts)) {
+		for running < cfg.kids() && runCtx.Err() == nil && (len(retry) > 0 || next < len(fj.parts)) {
 			part := next
 			if len(retry) > 0 {
 				part, retry = retry[0], retry[1:]
@@ -208,7 +208,7 @@ func (fj *forkJoin) attempt(ctx, runCtx context.Context, part, slot, n int) ende
 	spec.Env = append(slices.Clip(spec.Env), abi.EnvPart+"="+num, abi.EnvLo+"="+lo, abi.EnvHi+"="+hi,
 		abi.EnvParts+"="+strconv.Itoa(len(fj.parts)))
 	t0 := time.Now()
-	proc, err := launchLocal(spec, fj.p.cfg.PipeSize)
+	proc, err := fj.p.launchSpec(spec)
 	if err != nil {
 		e.res.Err = err
 		return e

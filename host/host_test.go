@@ -30,11 +30,15 @@ func TestMain(m *testing.M) {
 		orphanParent(spec)
 		return
 	}
+	if os.Getenv(serveKidEnv) != "" { // this binary is "wasmpool kid" (see remote_test.go)
+		os.Exit(host.ServeKid())
+	}
 	dir, err := os.MkdirTemp("", "wasmpool-host-test-")
 	if err != nil {
 		panic(err)
 	}
 	cacheDir = filepath.Join(dir, "cache")
+	remoteCache = filepath.Join(dir, "remote-cache")
 	testGuest, err = guestbuild.Go(dir, "github.com/wasmpool/wasmpool/host/testdata/testguest")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -50,7 +54,7 @@ func newPool(t *testing.T, cfg host.Config, args ...string) *host.Pool {
 	t.Helper()
 	cfg.Module = testGuest
 	cfg.CacheDir = cacheDir
-	if cfg.Kids == 0 {
+	if cfg.Kids == 0 && cfg.Remotes == nil {
 		cfg.Kids = 2
 	}
 	cfg.Args = append([]string{cfg.Framing.String()}, args...)

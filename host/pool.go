@@ -105,9 +105,9 @@ func New(ctx context.Context, cfg Config) (*Pool, error) {
 	if p.instances, err = cfg.resolveInstances(p.mod.session || section != nil && section.Session); err != nil {
 		return nil, err
 	}
-	for slot := 1; slot <= cfg.Kids; slot++ {
+	for slot := 1; slot <= cfg.kids(); slot++ {
 		if p.instances == BatchInstances {
-			proc, err := launchLocal(p.spec(slot, kidside.Batch), cfg.PipeSize)
+			proc, err := p.launch(slot, kidside.Batch)
 			if err != nil {
 				p.Close()
 				return nil, err
@@ -134,7 +134,6 @@ func (p *Pool) Config() Config { return p.cfg }
 func (p *Pool) Instances() Instances { return p.instances }
 
 func (p *Pool) startKid(slot int) (*kid, error) {
-	spec := p.spec(slot, kidside.Session)
 	if len(p.cfg.Command) > 0 {
 		proc, err := launchCommand(p.cfg.Command, slot, p.cfg.PipeSize)
 		if err != nil {
@@ -144,11 +143,27 @@ func (p *Pool) startKid(slot int) (*kid, error) {
 		k.native = true
 		return k, nil
 	}
-	proc, err := launchLocal(spec, p.cfg.PipeSize)
+	proc, err := p.launch(slot, kidside.Session)
 	if err != nil {
 		return nil, err
 	}
 	return newKid(slot, proc, p.cfg.Framing), nil
+}
+
+// launch starts kid number slot, here or on its Remote, to run instances
+// as instance says.
+func (p *Pool) launch(slot int, instance string) (*process, error) {
+	return p.launchSpec(p.spec(slot, instance))
+}
+
+// launchSpec starts a kid of the pool from its spec: on this machine, or
+// through a bridge to its Remote.
+func (p *Pool) launchSpec(spec kidside.Spec) (*process, error) {
+	if r := p.cfg.remoteOf(spec.Kid); r != nil {
+		spec.Remote = r.argv()
+		spec.ModuleSHA256, spec.ModuleSize = p.mod.sha256, p.mod.size
+	}
+	return launchLocal(spec, p.cfg.PipeSize)
 }
 
 // spec is what kid number slot is told, to run instances as instance says.
@@ -336,7 +351,7 @@ func (p *Pool) begin(ctx context.Context) (context.Context, func(), error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	p.running = cancel
-	p.stats = Stats{PerKid: make([]int, p.cfg.Kids)}
+	p.stats = Stats{PerKid: make([]int, p.cfg.kids())}
 	p.progress.taken.Store(0)
 	p.progress.done.Store(0)
 	p.progress.doneBytes.Store(0)
@@ -360,7 +375,7 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 	kids := p.idle
 	p.idle = nil
 	p.mu.Unlock()
-	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.Kids)}
+	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.kids())}
 	copy(d.kids, kids)
 	if p.cfg.Mode == Ordered {
 		d.order = make([]orderSlot, p.cfg.Window)
@@ -386,7 +401,7 @@ func (p *Pool) runBatches(ctx context.Context, newInput func(wake int) batchInpu
 		return
 	}
 	defer end()
-	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, fail: fail, kids: make([]*batchKid, p.cfg.Kids), done: map[int]*finished{}}
+	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, fail: fail, kids: make([]*batchKid, p.cfg.kids()), done: map[int]*finished{}}
 	p.mu.Lock()
 	copy(d.kids, p.idleBatch)
 	p.idleBatch = nil

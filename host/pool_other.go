@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"os"
 	"runtime"
 
 	"github.com/wasmpool/wasmpool/host/inspect"
@@ -78,4 +79,10 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 // ForkJoin returns an error wrapping ErrUnsupported: kids need Linux.
 func ForkJoin(ctx context.Context, cfg Config, parts []Range, opts ForkJoinOptions) ([]PartResult, error) {
 	return nil, fmt.Errorf("%w: this is %s/%s", ErrUnsupported, runtime.GOOS, runtime.GOARCH)
+}
+
+// ServeKid says that kids run only on Linux (see remotekid.go).
+func ServeKid() int {
+	fmt.Fprintf(os.Stderr, "wasmpool kid: %v\n", ErrUnsupported)
+	return 2
 }

@@ -26,6 +26,8 @@ type compiled struct {
 	path    string // a file kids can read the module from
 	name    string // for messages
 	session bool   // it declares the session contract
+	sha256  string // hex, to name it to kids on other machines
+	size    int64
 }
 
 // compile checks and compiles the module once in the parent, filling the
@@ -70,7 +72,7 @@ func compile(ctx context.Context, c Config) (compiled, error) {
 	} else if path, err = filepath.Abs(path); err != nil {
 		return compiled{}, fmt.Errorf("%w: %w", ErrModule, err)
 	}
-	return compiled{path: path, name: name, session: session}, nil
+	return compiled{path: path, name: name, session: session, sha256: hex.EncodeToString(sum[:]), size: int64(len(code))}, nil
 }
 
 // compileAndCheck compiles the module into the cache and checks it can run
@@ -173,9 +175,14 @@ func memories(mod wazero.CompiledModule) []api.MemoryDefinition {
 
 // storeModule writes module bytes into the cache directory under their hash
 // (atomically, so concurrent pools agree) and returns the file's path.
+// moduleFile is where a cache keeps the module of the given SHA-256.
+func moduleFile(cacheDir, sum string) string {
+	return filepath.Join(cacheDir, "modules", sum+".wasm")
+}
+
 func storeModule(cacheDir string, sum [sha256.Size]byte, code []byte) (string, error) {
-	dir := filepath.Join(cacheDir, "modules")
-	path := filepath.Join(dir, hex.EncodeToString(sum[:])+".wasm")
+	path := moduleFile(cacheDir, hex.EncodeToString(sum[:]))
+	dir := filepath.Dir(path)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}

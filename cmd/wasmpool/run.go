@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return inspectCmd(ctx, rest, stdout, stderr)
 	case "describe":
 		return describeCmd(rest, stdout, stderr)
+	case "kid": // hidden: what a pool on another machine runs over ssh or srun
+		return host.ServeKid()
 	case "version", "--version", "-V":
 		if wantsHelp(rest) {
 			io.WriteString(stdout, help("version"))

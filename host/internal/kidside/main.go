@@ -34,6 +34,9 @@ func Main(specJSON string) int {
 		return fail(abi.ExitSetup, "kid protocol version %d, parent speaks %d", abi.Version, spec.Version)
 	}
 	os.Unsetenv(abi.KidEnv)
+	if spec.Remote != nil {
+		return bridge(spec)
+	}
 	lastFD := RepliesFD
 	if spec.Instance == Batch {
 		lastFD = ReadsFD
@@ -45,8 +48,11 @@ func Main(specJSON string) int {
 	if err != nil {
 		return fail(abi.ExitSetup, "%v", err)
 	}
-	replies := os.NewFile(RepliesFD, "replies")
-	reports := os.NewFile(ReportsFD, "reports")
+	var replies, reports io.Writer = os.NewFile(RepliesFD, "replies"), os.NewFile(ReportsFD, "reports")
+	if spec.Muxed {
+		m := NewMessageWriter(replies)
+		replies, reports = m.Writer(MsgReplies), m.Writer(MsgReports)
+	}
 	// Give wazero no *os.File: given one, a Go guest's start-up sets
 	// O_NONBLOCK on the real descriptors, which are shared with the parent,
 	// and then busy-waits on them.

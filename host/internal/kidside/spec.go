@@ -25,6 +25,19 @@ type Spec struct {
 	// OutputLimit bounds, in batch mode, the stdout one instance may write
 	// for one batch (0: no bound but memory).
 	OutputLimit int64 `json:"outputLimit,omitempty"`
+
+	// ModuleSHA256 and ModuleSize name the module by its content, for a
+	// kid on another machine: it keeps modules in a cache by their hash.
+	ModuleSHA256 string `json:"moduleSHA256,omitempty"`
+	ModuleSize   int64  `json:"moduleSize,omitempty"`
+	// Remote, when set, makes this process a bridge: it runs Remote, a
+	// command whose stdin, stdout and stderr reach "wasmpool kid" on
+	// another machine, and speaks the wire (see wire.go) with it, so that
+	// the parent sees a kid like a local one.
+	Remote []string `json:"remote,omitempty"`
+	// Muxed: send replies and reports as messages on RepliesFD, in the
+	// order they are written, as a kid under "wasmpool kid" does.
+	Muxed bool `json:"muxed,omitempty"`
 }
 
 // Dir is a directory granted to the guest.

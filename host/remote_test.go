@@ -1,0 +1,256 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmpool/wasmpool/host"
+)
+
+// serveKidEnv makes the test binary serve as "wasmpool kid".
+const serveKidEnv = "WASMPOOL_TEST_SERVE_KID"
+
+// remoteCache is the cache of the kids behind loopRemote (see TestMain).
+var remoteCache string
+
+// loopRemote is a Remote whose transport is env(1) on this machine: the
+// wire, the module cache and the bridge as over ssh, without sshd.
+func loopRemote(t *testing.T, kids int, cache string) host.Remote {
+	return host.Remote{
+		Name:     "loop",
+		Kids:     kids,
+		Command:  []string{"env"},
+		Wasmpool: []string{serveKidEnv + "=1", "XDG_CACHE_HOME=" + cache, os.Args[0]},
+	}
+}
+
+// TestRemoteLoop runs pools whose kids are all or half behind the wire,
+// in session and batch instances, and checks the replies are those of
+// local kids.
+func TestRemoteLoop(t *testing.T) {
+	reqs := lines(5000, 7)
+	for _, inst := range []host.Instances{host.SessionInstances, host.BatchInstances} {
+		for _, mode := range []host.Mode{host.Stream, host.Ordered} {
+			for _, local := range []int{0, 1} {
+				t.Run(inst.String()+"/"+mode.String()+"/"+map[int]string{0: "all-remote", 1: "half"}[local], func(t *testing.T) {
+					p := newPool(t, host.Config{Kids: local, Remotes: []host.Remote{loopRemote(t, 2-local, remoteCache)},
+						Mode: mode, Instances: inst, BatchSize: 8 << 10}, "echo")
+					o := collect(t, p, reqs)
+					if o.fatal != nil || len(o.reqErrs) > 0 || len(o.kidErrs) > 0 {
+						t.Fatalf("fatal %v, %d request errors, %d kid errors", o.fatal, len(o.reqErrs), len(o.kidErrs))
+					}
+					got := make([]string, len(o.replies))
+					for i, r := range o.replies {
+						got[i] = string(r.Data)
+					}
+					want := make([]string, len(reqs))
+					for i, r := range reqs {
+						want[i] = string(r)
+					}
+					if mode != host.Ordered {
+						slices.Sort(got)
+						slices.Sort(want)
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("%d replies, want %d", len(got), len(want))
+					}
+					if s := p.Stats(); s.PerKid[len(s.PerKid)-1] == 0 {
+						t.Errorf("the remote kid did nothing: %v", s.PerKid)
+					}
+				})
+			}
+		}
+	}
+}
+
+// descendants returns the pids below pid, depth first.
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			c, _ := strconv.Atoi(s)
+			out = append(out, c)
+			out = append(out, descendants(c)...)
+		}
+	}
+	return out
+}
+
+// TestRemoteKidKilled kills, mid-run, the process that runs the guest
+// behind the wire, and then the relay in front of it: every request
+// still ends in exactly one reply (retried on another kid), and no
+// process is left.
+func TestRemoteKidKilled(t *testing.T) {
+	for _, inst := range []host.Instances{host.SessionInstances, host.BatchInstances} {
+		for _, depth := range []int{2, 1} { // 2: the guest's process; 1: the relay
+			t.Run(fmt.Sprintf("%s/depth%d", inst, depth), func(t *testing.T) {
+				p := newPool(t, host.Config{Remotes: []host.Remote{loopRemote(t, 2, remoteCache)},
+					Mode: host.Ordered, Instances: inst, BatchSize: 4 << 10, Retries: 3}, "echo")
+				reqs := lines(20000, 3)
+				killed := false
+				var got []string
+				for r, err := range p.Run(context.Background(), slices.Values(reqs)) {
+					var ke *host.KidError
+					if errors.As(err, &ke) {
+						continue // the kill, reported; its requests are retried
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, string(r.Data))
+					if len(got) >= 2000 && !killed {
+						killed = killRemote(t, depth)
+					}
+				}
+				if !killed {
+					t.Fatal("found no remote process to kill")
+				}
+				p.Close()
+				checkNoRemoteKids(t)
+				if len(got) != len(reqs) {
+					t.Fatalf("%d replies, want %d", len(got), len(reqs))
+				}
+				for i := range got {
+					if got[i] != string(reqs[i]) {
+						t.Fatalf("reply %d is %q, want %q", i, got[i], reqs[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+// killRemote kills a process behind a remote kid's bridge: depth 1 is
+// the relay, 2 the kid the relay runs.
+func killRemote(t *testing.T, depth int) bool {
+	kids := descendants(os.Getpid())
+	for _, b := range kids {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", b))
+		if !bytes.Contains(env, []byte(`"remote":[`)) {
+			continue
+		}
+		chain := descendants(b)
+		if len(chain) < depth {
+			continue
+		}
+		t.Logf("killing pid %d, %d below the bridge", chain[depth-1], depth)
+		return syscall.Kill(chain[depth-1], syscall.SIGKILL) == nil
+	}
+	return false
+}
+
+// TestRemoteHostile runs misbehaving guests on remote kids only: the
+// culprit is reported as with local kids, a timed-out remote kid is
+// killed through its connection, and nothing is left running behind it.
+func TestRemoteHostile(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     host.Config
+		args    []string
+		culprit int
+	}{
+		{"exit 3 mid-stream", host.Config{Mode: host.Ordered}, []string{"exit", "3"}, 60},
+		{"infinite loop", host.Config{Mode: host.Ordered, Timeout: 300 * time.Millisecond}, []string{"loop"}, 20},
+		{"batch infinite loop", host.Config{Mode: host.Ordered, Instances: host.BatchInstances, Timeout: 300 * time.Millisecond}, []string{"loop"}, 20},
+		{"memory bomb", host.Config{Mode: host.Ordered, MemoryLimit: 64 << 20}, []string{"grow"}, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Remotes = []host.Remote{loopRemote(t, 2, remoteCache)}
+			p := newPool(t, tc.cfg, tc.args...)
+			reqs := requests(100, tc.culprit)
+			o := collect(t, p, reqs)
+			if o.fatal != nil {
+				t.Fatalf("the run failed: %v", o.fatal)
+			}
+			accounted(t, reqs, o, true, false)
+			if got := failedIndices(o); fmt.Sprint(got) != fmt.Sprint([]int{tc.culprit}) {
+				t.Errorf("failed requests %v, want [%d] (%v)", got, tc.culprit, o.reqErrs)
+			}
+			p.Close()
+			checkNoRemoteKids(t)
+		})
+	}
+}
+
+// checkNoRemoteKids fails if a process behind loopRemote outlives its
+// pool by more than a few seconds.
+func checkNoRemoteKids(t *testing.T) {
+	t.Helper()
+	mark := []byte("XDG_CACHE_HOME=" + remoteCache + "\x00")
+	var left []string
+	for range 100 {
+		left = left[:0]
+		envs, _ := filepath.Glob("/proc/[0-9]*/environ")
+		for _, f := range envs {
+			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, mark) {
+				cmd, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "cmdline"))
+				left = append(left, filepath.Base(filepath.Dir(f))+" "+string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("processes left behind the remote kids: %q", left)
+}
+
+// TestRemoteMismatch: a far end that is not the same wasmpool is a
+// clear error naming both versions, or saying wasmpool is not there.
+func TestRemoteMismatch(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		wasmpool []string
+		want     []string
+	}{
+		{"other protocol", []string{"sh", "-c", "echo 'wasmpool-kid 99 v9.9.9'; cat >/dev/null"}, []string{"kid protocol 99", "v9.9.9", "speaks 1"}},
+		{"no wasmpool", []string{"/nonexistent/wasmpool"}, []string{"exit status 127", "PATH"}},
+		{"not a kid", []string{"echo", "hello"}, []string{`"hello kid" is not a wasmpool kid's greeting`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, inst := range []host.Instances{host.SessionInstances, host.BatchInstances} {
+				var stderr bytes.Buffer
+				p := newPool(t, host.Config{Remotes: []host.Remote{{Command: []string{"env"}, Wasmpool: tc.wasmpool}},
+					Instances: inst, Stderr: &lockedWriter{w: &stderr}}, "echo")
+				var msgs []string
+				for _, err := range p.Run(context.Background(), slices.Values(lines(10, 1))) {
+					if err != nil {
+						msgs = append(msgs, err.Error())
+					}
+				}
+				p.Close()
+				all := strings.Join(msgs, "\n") + "\n" + stderr.String()
+				for _, w := range tc.want {
+					if !strings.Contains(all, w) {
+						t.Errorf("%s: no %q in what the pool said:\n%s", inst, w, all)
+					}
+				}
+			}
+		})
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
