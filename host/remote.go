@@ -1,7 +1,12 @@
 package host
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,4 +93,47 @@ func Srun(jobID string, kids int, srun []string) Remote {
 	}
 	cmd := append(slices.Clone(srun), "--jobid="+jobID, "--ntasks=1", "--nodes=1", "--exact", "--quiet", "--kill-on-bad-exit=1", "--input=all", "--")
 	return Remote{Name: "slurm job " + jobID, Kids: kids, Command: cmd}
+}
+
+// SlurmJob is a Slurm allocation made for a pool's kids (see
+// AllocateSlurm); Release gives it back.
+type SlurmJob struct {
+	ID      string
+	scancel []string
+}
+
+// AllocateSlurm asks Slurm for an allocation of the given number of
+// tasks, one CPU each, with salloc --no-shell (the salloc command given,
+// nil meaning {"salloc"}, with any options of the user's), and returns
+// it once granted; run the kids in it with Srun, then Release it. It
+// waits, as salloc does, until the resources are free or ctx is done.
+func AllocateSlurm(ctx context.Context, tasks int, salloc []string) (*SlurmJob, error) {
+	if salloc == nil {
+		salloc = []string{"salloc"}
+	}
+	argv := append(slices.Clone(salloc), "--no-shell", fmt.Sprintf("--ntasks=%d", tasks), "--cpus-per-task=1", "--job-name=wasmpool")
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	err := cmd.Run()
+	m := grantedRE.FindSubmatch(stderr.Bytes())
+	if m == nil {
+		if err == nil {
+			err = errors.New("it did not say which job it granted")
+		}
+		return nil, fmt.Errorf("host: %s: %w: %s", strings.Join(argv, " "), err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return &SlurmJob{ID: string(m[1]), scancel: []string{"scancel"}}, nil
+}
+
+var grantedRE = regexp.MustCompile(`Granted job allocation (\d+)`)
+
+// Release ends the allocation (scancel), and with it any step still
+// running in it.
+func (j *SlurmJob) Release() error {
+	out, err := exec.Command(j.scancel[0], append(j.scancel[1:], j.ID)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("host: scancel %s: %w: %s", j.ID, err, bytes.TrimSpace(out))
+	}
+	return nil
 }

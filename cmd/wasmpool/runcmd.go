@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -38,6 +37,7 @@ type runFlags struct {
 	cacheDir      string
 	ignoreSection bool
 	failedPath    string
+	remote        remoteFlags
 
 	fs                                        *flagSet
 	framesOpt, replyOpt, orderedOpt, retryOpt *option
@@ -137,12 +137,14 @@ func newRunFlags() *runFlags {
 	},
 		usage: "compile cache (default: the user cache directory, $XDG_CACHE_HOME or ~/.cache, + /wasmpool); safe to share between wasmpool processes"})
 
+	o.remote.add(fs)
+
 	fs.heading("Sandbox (nothing is granted by default)")
 	fs.add(&option{long: "dir", arg: "HOST[:GUEST][:ro]", set: func(v string) error {
 		d, err := parseDir(v)
 		o.dirs = append(o.dirs, d)
 		return err
-	}, usage: "grant the host directory HOST, seen by the guest at GUEST (default: HOST's absolute path); :ro makes it read-only. Repeatable"})
+	}, usage: "grant the host directory HOST, seen by the guest at GUEST (default: HOST's absolute path); :ro makes it read-only. A kid on another machine is granted that machine's HOST. Repeatable"})
 	fs.add(&option{long: "env", arg: "NAME=VALUE", set: func(v string) error {
 		kv, err := parseEnv(v)
 		o.env = append(o.env, kv)
@@ -218,6 +220,15 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	began := time.Now()
 	p.cfg.Stderr = con
+	local, remotes, release, err := o.remote.place(ctx, o.jobs)
+	if err != nil {
+		con.printf("%v", err)
+		return exitUsage
+	}
+	defer release()
+	if remotes != nil {
+		p.cfg.Kids, p.cfg.Remotes = local, remotes
+	}
 	pool, err := host.New(ctx, p.cfg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -253,7 +264,10 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		go pr.loop(stopProg, progDone)
 	}
 
-	r := &runState{con: con, plan: p, in: in, kidFailures: map[string]int{}}
+	r := &runState{con: con, plan: p, in: in, kidFailures: map[string]int{}, kids: p.cfg.Kids}
+	for _, rem := range p.cfg.Remotes {
+		r.kids += rem.Kids
+	}
 	if o.failedPath != "" {
 		f, err := os.Create(o.failedPath)
 		if err != nil {
@@ -337,6 +351,7 @@ type runState struct {
 	// pool gives up on a failure rate, which a loaded machine (slow kid
 	// start-up) may never reach; past kids+2 of them the run stops.
 	idleFailures int
+	kids         int // here and on other machines
 	stop         bool
 	deadLetters  *deadLetters // --failed, or nil
 }
@@ -419,7 +434,7 @@ func (r *runState) report(ctx context.Context, err error) {
 		} else {
 			r.idleFailures = 0
 		}
-		if r.idleFailures > r.plan.cfg.Kids+2 {
+		if r.idleFailures > r.kids+2 {
 			r.stop = true
 			r.con.printf("giving up: %d kids in a row failed before they took a request; the last: %s", r.idleFailures, r.describeKid(ke))
 			if ke.ExitCode == abi.ExitSetup {
@@ -595,7 +610,7 @@ func (o *runFlags) plan(args []string) (*plan, error) {
 		cfg.ReplyFraming = &reply
 	}
 	if cfg.Kids == 0 {
-		cfg.Kids = runtime.NumCPU()
+		cfg.Kids = defaultJobs()
 	}
 	resolved, section, err := cfg.WithSection()
 	if err == nil && o.fs.seen[o.framesOpt] && resolved.Framing != o.frames {
