@@ -68,6 +68,7 @@ type batchRun struct {
 	successes  int // batches that succeeded
 	soloFailed int // records that failed alone
 	barren     int // kids in a row that died before finishing a batch
+	lost       lostSlots
 	fatal      error
 	cancelled  bool
 	graceEnd   time.Time
@@ -286,8 +287,13 @@ func (d *batchRun) startKids() {
 	if d.input.exhausted() && len(d.retry) == 0 {
 		return
 	}
+	up := 0
 	for slot, k := range d.kids {
 		if k != nil {
+			up++
+			continue
+		}
+		if d.lost.isLost(slot + 1) {
 			continue
 		}
 		proc, err := d.p.launch(slot+1, kidside.Batch)
@@ -296,6 +302,10 @@ func (d *batchRun) startKids() {
 			return
 		}
 		d.kids[slot] = newBatchKid(slot+1, proc)
+		up++
+	}
+	if up == 0 {
+		d.giveUp(fmt.Errorf("%w: every kid's machine was left out (see the kid errors)", ErrKidsFailing))
 	}
 }
 
@@ -487,6 +497,7 @@ func (d *batchRun) readResults(k *batchKid) {
 // result deals with the end of one batch's instance.
 func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, stderr []byte) {
 	d.barren = 0
+	d.lost.finished(k.slot)
 	var cause error
 	switch {
 	case r.Flags&kidside.OutputOverflow != 0:
@@ -655,7 +666,7 @@ func (d *batchRun) ended(k *batchKid) {
 	ke := k.wait()
 	if len(k.queue) == 0 {
 		if ke != nil && !k.expired && k.ran == 0 {
-			d.kidDied(ke)
+			d.kidDied(k, ke)
 		}
 		return
 	}
@@ -675,13 +686,17 @@ func (d *batchRun) ended(k *batchKid) {
 	}
 	d.takeBack(k, 0)
 	if !running && k.ran == 0 {
-		d.kidDied(ke)
+		d.kidDied(k, ke)
 	}
 }
 
 // kidDied counts a kid that died before it finished anything: a guest
-// that cannot start. Past a few in a row the run is given up.
-func (d *batchRun) kidDied(ke *KidError) {
+// that cannot start, or a machine that cannot be reached. Past a few in a
+// row the run is given up.
+func (d *batchRun) kidDied(k *batchKid, ke *KidError) {
+	if d.lost.died(k.slot, true, ke) {
+		return
+	}
 	if d.barren++; d.barren > len(d.kids)+2 {
 		d.giveUp(fmt.Errorf("%w: %d kids in a row failed before finishing a batch, the last: %w", ErrKidsFailing, d.barren, ke))
 	}

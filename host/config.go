@@ -388,6 +388,9 @@ func (c Config) kids() int {
 // machine.
 func (c Config) remoteOf(slot int) *Remote {
 	n := c.Kids
+	if slot <= n {
+		return nil
+	}
 	for i := range c.Remotes {
 		if n += c.Remotes[i].Kids; slot <= n {
 			return &c.Remotes[i]

@@ -51,6 +51,7 @@ type dispatch struct {
 
 	failures  []time.Time
 	barren    int // kids in a row that failed before finishing a request
+	lost      lostSlots
 	fatal     error
 	cancelled bool
 	graceEnd  time.Time
@@ -297,13 +298,20 @@ func (d *dispatch) startKids() {
 			}
 		}
 	}
+	up := 0
+	for _, k := range d.kids {
+		if k != nil {
+			up++
+		}
+	}
 	for slot, k := range d.kids {
 		if want <= 0 {
 			return
 		}
-		if k != nil {
+		if k != nil || d.lost.isLost(slot+1) {
 			continue
 		}
+		up++
 		k, err := d.p.startKid(slot + 1)
 		if err != nil {
 			d.giveUp(err)
@@ -311,6 +319,9 @@ func (d *dispatch) startKids() {
 		}
 		d.kids[slot] = k
 		want--
+	}
+	if up == 0 && want > 0 {
+		d.giveUp(fmt.Errorf("%w: every kid's machine was left out (see the kid errors)", ErrKidsFailing))
 	}
 }
 
@@ -458,6 +469,7 @@ func (d *dispatch) ready(k *kid, fd int, ev int16) {
 		}
 		if k.done > 0 {
 			d.barren = 0
+			d.lost.finished(k.slot)
 		}
 		if !d.cfg.Mode.OneToOne() {
 			d.finishedUpTo(k, k.done)
@@ -500,6 +512,7 @@ func (d *dispatch) cutReplies(k *kid) {
 		k.inStart += adv
 		d.p.stats.Replies++
 		d.barren = 0
+		d.lost.finished(k.slot)
 		if !d.cfg.Mode.OneToOne() {
 			d.emit(Reply{Data: frame, Index: -1, Kid: k.slot}, nil)
 		} else if k.held.len() == 0 {
@@ -555,8 +568,11 @@ func (d *dispatch) ended(k *kid) {
 	// Which held requests did the guest see? Without its final report, any
 	// request that went into the pipe may have been, unless the kid hands
 	// over one request at a time: it reports each before the guest sees it.
+	// A kid whose first report never came ran no guest: it saw none.
 	seen := k.delivered
-	if !k.final && !d.timed(k) {
+	if !k.up && !k.native {
+		seen = k.seq0
+	} else if !k.final && !d.timed(k) {
 		seen = k.seq0
 		k.eachHeld(func(_ int, h held) bool {
 			if k.inPipe(h) {
@@ -598,12 +614,16 @@ func (d *dispatch) ended(k *kid) {
 // dies on a retried request it held alone does not count as barren: that
 // is how a poison request is isolated.
 func (d *dispatch) countFailure(k *kid, ke *KidError) {
+	barren := k.seq0 == 0 && k.done == 0 && !k.solo
+	if d.lost.died(k.slot, barren, ke) {
+		return
+	}
 	now := time.Now()
 	d.failures = append(d.failures, now)
 	for len(d.failures) > 0 && now.Sub(d.failures[0]) > time.Second {
 		d.failures = d.failures[1:]
 	}
-	if k.seq0 == 0 && k.done == 0 && !k.solo {
+	if barren {
 		d.barren++
 	}
 	switch {

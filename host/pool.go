@@ -375,7 +375,7 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 	kids := p.idle
 	p.idle = nil
 	p.mu.Unlock()
-	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.kids())}
+	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.kids()), lost: newLostSlots(p.cfg)}
 	copy(d.kids, kids)
 	if p.cfg.Mode == Ordered {
 		d.order = make([]orderSlot, p.cfg.Window)
@@ -401,7 +401,7 @@ func (p *Pool) runBatches(ctx context.Context, newInput func(wake int) batchInpu
 		return
 	}
 	defer end()
-	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, fail: fail, kids: make([]*batchKid, p.cfg.kids()), done: map[int]*finished{}}
+	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, fail: fail, kids: make([]*batchKid, p.cfg.kids()), done: map[int]*finished{}, lost: newLostSlots(p.cfg)}
 	p.mu.Lock()
 	copy(d.kids, p.idleBatch)
 	p.idleBatch = nil

@@ -218,7 +218,7 @@ func TestRemoteMismatch(t *testing.T) {
 		want     []string
 	}{
 		{"other protocol", []string{"sh", "-c", "echo 'wasmpool-kid 99 v9.9.9'; cat >/dev/null"}, []string{"kid protocol 99", "v9.9.9", "speaks 1"}},
-		{"no wasmpool", []string{"/nonexistent/wasmpool"}, []string{"exit status 127", "PATH"}},
+		{"no wasmpool", []string{"/nonexistent/wasmpool"}, []string{"exit status 127", "no wasmpool on that machine's PATH"}},
 		{"not a kid", []string{"echo", "hello"}, []string{`"hello kid" is not a wasmpool kid's greeting`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,4 +253,41 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestRemoteUnreachable: kids on a machine that cannot be reached die
+// at start; after a couple in a row its slots are left out and the kids
+// here do the work, with nothing lost.
+func TestRemoteUnreachable(t *testing.T) {
+	down := host.Remote{Name: "downhost", Kids: 2, Command: []string{"sh", "-c", "echo 'ssh: connect to host downhost port 22: Connection refused' >&2; exit 255", "ssh"}}
+	for _, inst := range []host.Instances{host.SessionInstances, host.BatchInstances} {
+		t.Run(inst.String(), func(t *testing.T) {
+			var stderr bytes.Buffer
+			p := newPool(t, host.Config{Kids: 1, Remotes: []host.Remote{down}, Mode: host.Ordered, Instances: inst,
+				BatchSize: 4 << 10, Stderr: &lockedWriter{w: &stderr}}, "echo")
+			reqs := lines(20000, 5)
+			o := collect(t, p, reqs)
+			if o.fatal != nil || len(o.reqErrs) > 0 {
+				t.Fatalf("fatal %v, %d request errors", o.fatal, len(o.reqErrs))
+			}
+			if len(o.replies) != len(reqs) {
+				t.Fatalf("%d replies, want %d", len(o.replies), len(reqs))
+			}
+			if n := len(o.kidErrs); n > 4 {
+				t.Errorf("%d kid errors, want at most 4 (2 slots, left out after 2 each)", n)
+			}
+			for _, note := range []string{"kid 2: 2 kids in a row on downhost died", "kid 3: 2 kids in a row on downhost died", "Connection refused"} {
+				if !strings.Contains(stderr.String(), note) {
+					t.Errorf("no %q in the pool's notes:\n%s", note, stderr.String())
+				}
+			}
+		})
+	}
+	t.Run("all down", func(t *testing.T) {
+		p := newPool(t, host.Config{Remotes: []host.Remote{down}, Stderr: io.Discard}, "echo")
+		o := collect(t, p, lines(100, 5))
+		if !errors.Is(o.fatal, host.ErrKidsFailing) {
+			t.Fatalf("the run ended with %v, want ErrKidsFailing (%d replies, %d request errors, %d kid errors)", o.fatal, len(o.replies), len(o.reqErrs), len(o.kidErrs))
+		}
+	})
 }

@@ -47,8 +47,11 @@ func bridge(spec Spec) int {
 	if err := handshake(spec, toKid, in); err != nil {
 		toKid.Close()
 		status := transportStatus(cmd.Wait())
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fail(abi.ExitSetup, "%s ended (exit status %d) before a wasmpool kid answered: is wasmpool on that machine's PATH?", name, status)
+		switch {
+		case status == 127:
+			return fail(abi.ExitSetup, "%s: no wasmpool on that machine's PATH (exit status 127): install it there, or say where it is (--remote-wasmpool, Remote.Wasmpool)", name)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE):
+			return fail(abi.ExitSetup, "%s ended with exit status %d before a wasmpool kid answered", name, status)
 		}
 		return fail(abi.ExitSetup, "%s: %v", name, err)
 	}
