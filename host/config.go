@@ -98,7 +98,7 @@ func (i Instances) String() string {
 
 // Dir grants a guest access to a host directory.
 type Dir struct {
-	Host     string // directory on the host; must exist
+	Host     string // directory on the machine where the kid runs; must exist
 	Guest    string // where the guest sees it; empty means the same path as Host
 	ReadOnly bool
 }
@@ -300,12 +300,16 @@ func (c Config) normalize() (Config, error) {
 		if err != nil {
 			return bad(fmt.Sprintf("Dirs[%d].Host", i), "%v", err)
 		}
-		st, err := os.Stat(abs)
-		if err != nil {
-			return bad(fmt.Sprintf("Dirs[%d].Host", i), "%v", err)
-		}
-		if !st.IsDir() {
-			return bad(fmt.Sprintf("Dirs[%d].Host", i), "%s is not a directory", d.Host)
+		// A grant names a directory of the machine where the kid runs:
+		// with no kid here, the kids there check theirs.
+		if c.Kids > 0 || len(c.Remotes) == 0 {
+			st, err := os.Stat(abs)
+			if err != nil {
+				return bad(fmt.Sprintf("Dirs[%d].Host", i), "%v", err)
+			}
+			if !st.IsDir() {
+				return bad(fmt.Sprintf("Dirs[%d].Host", i), "%s is not a directory", d.Host)
+			}
 		}
 		if d.Guest == "" {
 			d.Guest = d.Host

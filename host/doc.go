@@ -72,6 +72,20 @@
 //	if err != nil { ... }  // a *PartError naming the first part that failed
 //	join(outs)             // res[i] has each part's exit status and stderr tail
 //
+// Kids may run on other machines too (Config.Remotes): each [Remote]
+// says how to start a command there with its stdio connected (ssh HOST;
+// srun in a Slurm job, see [SSH], [Srun] and [AllocateSlurm]), and its
+// kids run "wasmpool kid" ([ServeKid]) at that end, which takes the
+// kid's spec, and the module once per machine, over the stream. To the
+// pool such a kid is like a local one: its requests, replies, progress
+// and exit status cross the connection, and a lost connection is a dead
+// kid, whose requests are retried or reported. One pool may mix kids
+// here and there.
+//
+//	cfg := host.Config{Module: "f.wasm", Kids: 2}
+//	far, _ := host.SSH("8/user@big", nil) // 8 kids on big, as parallel -S says it
+//	cfg.Remotes = []host.Remote{far}
+//
 // Kids need Linux 5.6 or later (openat2, pidfd_open, prctl). The package
 // builds on other systems, so that a program importing it compiles there,
 // but New returns an error wrapping ErrUnsupported.
