@@ -75,21 +75,6 @@ func TestRemoteLoop(t *testing.T) {
 	}
 }
 
-// descendants returns the pids below pid, depth first.
-func descendants(pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, f := range tasks {
-		b, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(b)) {
-			c, _ := strconv.Atoi(s)
-			out = append(out, c)
-			out = append(out, descendants(c)...)
-		}
-	}
-	return out
-}
-
 // TestRemoteKidKilled kills, mid-run, the process that runs the guest
 // behind the wire, and then the relay in front of it: every request
 // still ends in exactly one reply (retried on another kid), and no
@@ -100,57 +85,92 @@ func TestRemoteKidKilled(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/depth%d", inst, depth), func(t *testing.T) {
 				p := newPool(t, host.Config{Remotes: []host.Remote{loopRemote(t, 2, remoteCache)},
 					Mode: host.Ordered, Instances: inst, BatchSize: 4 << 10, Retries: 3}, "echo")
-				reqs := lines(20000, 3)
-				killed := false
-				var got []string
-				for r, err := range p.Run(context.Background(), slices.Values(reqs)) {
-					var ke *host.KidError
-					if errors.As(err, &ke) {
-						continue // the kill, reported; its requests are retried
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, string(r.Data))
-					if len(got) >= 2000 && !killed {
-						killed = killRemote(t, depth)
-					}
-				}
-				if !killed {
-					t.Fatal("found no remote process to kill")
-				}
-				p.Close()
-				checkNoRemoteKids(t)
-				if len(got) != len(reqs) {
-					t.Fatalf("%d replies, want %d", len(got), len(reqs))
-				}
-				for i := range got {
-					if got[i] != string(reqs[i]) {
-						t.Fatalf("reply %d is %q, want %q", i, got[i], reqs[i])
-					}
-				}
+				checkFaultLosesNothing(t, p, lines(20000, 3), func() bool { return killRemote(t, depth) })
 			})
 		}
 	}
 }
 
-// killRemote kills a process behind a remote kid's bridge: depth 1 is
-// the relay, 2 the kid the relay runs.
+// checkFaultLosesNothing runs reqs through p, an Ordered pool of the
+// echo guest, and calls fault once the first 5000 are taken (until it
+// says it struck, for up to 20 s), while the kids hold some: every
+// request must still get its reply, once and in order, and no process
+// may be left behind the remote kids.
+func checkFaultLosesNothing(t *testing.T, p *host.Pool, reqs [][]byte, fault func() bool) {
+	t.Helper()
+	struck := false
+	src := func(yield func([]byte) bool) {
+		for i, r := range reqs {
+			for i == 5000 && !struck {
+				deadline := time.Now().Add(20 * time.Second)
+				for !struck && time.Now().Before(deadline) {
+					if struck = fault(); !struck {
+						time.Sleep(10 * time.Millisecond)
+					}
+				}
+				if !struck {
+					break
+				}
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+	var got []string
+	for r, err := range p.Run(context.Background(), src) {
+		var ke *host.KidError
+		if errors.As(err, &ke) {
+			t.Logf("reported: %v", err)
+			continue // the fault; its requests run again
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(r.Data))
+	}
+	if !struck {
+		t.Fatal("the fault never struck")
+	}
+	p.Close()
+	checkNoRemoteKids(t)
+	if len(got) != len(reqs) {
+		t.Fatalf("%d replies, want %d", len(got), len(reqs))
+	}
+	for i := range got {
+		if got[i] != string(reqs[i]) {
+			t.Fatalf("reply %d is %q, want %q", i, got[i], reqs[i])
+		}
+	}
+}
+
+// killRemote kills one process behind a remote kid: with depth 1 the
+// relay ("wasmpool kid"), with depth 2 the process it runs the guest in.
 func killRemote(t *testing.T, depth int) bool {
-	kids := descendants(os.Getpid())
-	for _, b := range kids {
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", b))
-		if !bytes.Contains(env, []byte(`"remote":[`)) {
-			continue
-		}
-		chain := descendants(b)
-		if len(chain) < depth {
-			continue
-		}
-		t.Logf("killing pid %d, %d below the bridge", chain[depth-1], depth)
-		return syscall.Kill(chain[depth-1], syscall.SIGKILL) == nil
+	for _, pid := range remoteProcs(depth == 2) {
+		t.Logf("killing pid %d, %d below the bridge", pid, depth)
+		return syscall.Kill(pid, syscall.SIGKILL) == nil
 	}
 	return false
+}
+
+// remoteProcs returns the relays behind the test's remote kids, or the
+// processes they run the guests in. They are told by their environment:
+// both have the test's remote cache; a guest's process also has its kid
+// spec, muxed.
+func remoteProcs(guests bool) []int {
+	mark := []byte("XDG_CACHE_HOME=" + remoteCache + "\x00")
+	var pids []int
+	envs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, f := range envs {
+		env, err := os.ReadFile(f)
+		if err != nil || !bytes.Contains(env, mark) || bytes.Contains(env, []byte(`"muxed":true`)) != guests {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		pids = append(pids, pid)
+	}
+	return pids
 }
 
 // TestRemoteHostile runs misbehaving guests on remote kids only: the
