@@ -23,6 +23,9 @@
 // WASMPOOL_REQUIRE_TOOLCHAINS set it fails instead. Any number of either
 // may run at once (each picks free ports); start-up takes well under a
 // second for sshd and about a second for Slurm on an idle 2-core machine.
+// Cleanups run last registered first: a Cleanup of the test's own that
+// waits for a client (ssh, srun) registered after SSHD or Slurm runs
+// before the servers are stopped, and may wait for ever.
 //
 // # ssh
 //
@@ -65,8 +68,11 @@
 // stdout are a clean 8-bit pipe to the task's; srun's exit status is the
 // task's (128+N for a task killed by signal N), and srun then says so on
 // its stderr ("srun: error: NODE: task 0: Exited with exit code 7", even
-// with --quiet). Do not use -u/--unbuffered: it makes the task's stdout a
-// pty.
+// with --quiet). Without --quiet, srun also tells on stderr when a job
+// has to wait ("srun: job 2 queued and waiting for resources"), as it
+// may for a moment after another job while the node completes it,
+// whatever the free CPUs. Do not use -u/--unbuffered: it makes the
+// task's stdout a pty.
 //
 // Steps in one allocation: a step without flags takes every CPU of the
 // allocation, so a second one waits ("step creation temporarily

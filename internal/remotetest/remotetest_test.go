@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
@@ -43,6 +44,17 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
+// output runs cmd and returns its stdout; an error has its stderr.
+func output(cmd *exec.Cmd) ([]byte, error) {
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("%v: %w: %s", cmd.Args, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return out, err
+}
+
 func exitCode(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
 	err := cmd.Run()
@@ -64,7 +76,7 @@ func TestSSH(t *testing.T) {
 
 	t.Run("echo", func(t *testing.T) {
 		for _, h := range s.Hosts {
-			out, err := s.Cmd(h, "echo", "hello", "from", h).CombinedOutput()
+			out, err := output(s.Cmd(h, "echo", "hello", "from", h))
 			if err != nil || string(out) != "hello from "+h+"\n" {
 				t.Errorf("ssh %s echo: %q, %v", h, out, err)
 			}
@@ -159,7 +171,10 @@ func TestSlurm(t *testing.T) {
 	t.Logf("slurm node %s with %d CPUs up in %v", c.Node, c.CPUs, time.Since(start).Round(time.Millisecond))
 
 	t.Run("echo", func(t *testing.T) {
-		out, err := c.Cmd("srun", "-n1", "echo", "hello").CombinedOutput()
+		// stdout only: srun may say on stderr that the job waits a
+		// moment (the node is busy completing the last one), unless
+		// --quiet.
+		out, err := output(c.Cmd("srun", "-n1", "echo", "hello"))
 		if err != nil || string(out) != "hello\n" {
 			t.Errorf("srun echo: %q, %v", out, err)
 		}
@@ -247,7 +262,7 @@ func TestSlurm(t *testing.T) {
 func TestSlurmTwo(t *testing.T) {
 	t.Parallel()
 	c := Slurm(t)
-	out, err := c.Cmd("srun", "-n1", "/usr/bin/printenv", "SLURM_CONF").CombinedOutput()
+	out, err := output(c.Cmd("srun", "--quiet", "-n1", "/usr/bin/printenv", "SLURM_CONF"))
 	if err != nil || string(out) != c.Conf+"\n" {
 		t.Errorf("srun printenv SLURM_CONF: %q, %v; want %s", out, err, c.Conf)
 	}

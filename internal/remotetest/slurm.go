@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,8 +17,16 @@ import (
 	"time"
 )
 
+// Where Debian puts the daemons (/usr/sbin may not be in PATH).
+const (
+	mungedPath    = "/usr/sbin/munged"
+	slurmctldPath = "/usr/sbin/slurmctld"
+	slurmdPath    = "/usr/sbin/slurmd"
+)
+
 const (
 	slurmStartTimeout = 60 * time.Second
+	slurmStartTries   = 3 // fresh ports to try when a picked one was taken meanwhile
 	// slurmCPUs is the least number of CPUs the node claims to have
 	// (slurmd's config_overrides lets it claim more than the machine's).
 	slurmCPUs = 8
@@ -54,7 +63,7 @@ type Cluster struct {
 // Clusters are independent of each other: several may run at once.
 func Slurm(t testing.TB) *Cluster {
 	t.Helper()
-	need(t, "slurm-wlm munge", "munged", "slurmctld", "slurmd", "srun", "salloc", "sinfo", "squeue", "scancel")
+	need(t, "slurm-wlm munge", mungedPath, slurmctldPath, slurmdPath, "srun", "salloc", "sinfo", "squeue", "scancel")
 	host, err := os.Hostname()
 	if err != nil {
 		t.Fatalf("remotetest: slurm: host name: %v", err)
@@ -72,14 +81,6 @@ func Slurm(t testing.TB) *Cluster {
 			fail("%v", err)
 		}
 	}
-	ctldPort, err := freePort()
-	if err != nil {
-		fail("%v", err)
-	}
-	slurmdPort, err := freePort()
-	if err != nil {
-		fail("%v", err)
-	}
 	key := make([]byte, 1024) // what mungekey makes: random bytes, mode 0400
 	rand.Read(key)
 	if err := os.WriteFile(c.path("munge.key"), key, 0o400); err != nil {
@@ -88,13 +89,9 @@ func Slurm(t testing.TB) *Cluster {
 	if err := os.WriteFile(c.path("plugstack.conf"), nil, 0o644); err != nil {
 		fail("%v", err)
 	}
-	if err := os.WriteFile(c.Conf, []byte(c.config(ctldPort, slurmdPort)), 0o644); err != nil {
-		fail("%v", err)
-	}
 	t.Cleanup(c.cleanup)
 
-	env := c.environ()
-	c.munged, err = startDaemon("munged", c.path("munged.log"), env, "munged", "-F", "--force",
+	c.munged, err = startDaemon("munged", c.path("munged.log"), c.environ(), mungedPath, "-F", "--force",
 		"--socket="+c.path("munge.socket"), "--key-file="+c.path("munge.key"),
 		"--pid-file="+c.path("munged.pid"), "--log-file="+c.path("munged.log"),
 		"--seed-file="+c.path("munged.seed"))
@@ -111,38 +108,100 @@ func Slurm(t testing.TB) *Cluster {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// -D: stay in the foreground; -i: no state to recover, none expected.
-	c.ctld, err = startDaemon("slurmctld", c.path("slurmctld.log"), env, "slurmctld", "-D", "-i")
-	if err != nil {
-		fail("%v", err)
+
+	for try := 1; ; try++ {
+		err := c.start(deadline)
+		if err == nil {
+			return c
+		}
+		var busy errPortTaken
+		if !errors.As(err, &busy) || try == slurmStartTries {
+			fail("%v", err)
+		}
+		t.Logf("remotetest: slurm: %v; trying other ports", err)
+		c.slurmd.stop(syscall.SIGTERM, 5*time.Second)
+		c.ctld.stop(syscall.SIGTERM, 5*time.Second)
 	}
-	c.slurmd, err = startDaemon("slurmd", c.path("slurmd.out"), env, "slurmd", "-D", "-N", c.Node)
+}
+
+// start writes slurm.conf for fresh ports, starts slurmctld and slurmd
+// and waits until the node is idle and runs a step.
+func (c *Cluster) start(deadline time.Time) error {
+	ctldPort, err := freePort()
 	if err != nil {
-		fail("%v", err)
+		return err
+	}
+	slurmdPort := ctldPort
+	for slurmdPort == ctldPort {
+		if slurmdPort, err = freePort(); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(c.Conf, []byte(c.config(ctldPort, slurmdPort)), 0o644); err != nil {
+		return err
+	}
+	env := c.environ()
+	// -D: stay in the foreground; -i: ignore the state a try before
+	// this one may have left.
+	if c.ctld, err = startDaemon("slurmctld", c.path(fmt.Sprintf("slurmctld.%d.log", ctldPort)), env, slurmctldPath, "-D", "-i"); err != nil {
+		return err
+	}
+	if c.slurmd, err = startDaemon("slurmd", c.path(fmt.Sprintf("slurmd.%d.out", slurmdPort)), env, slurmdPath, "-D", "-N", c.Node); err != nil {
+		return err
 	}
 
-	// Up when the node is idle and a step runs.
 	var last string
 	for {
 		for _, d := range []*daemon{c.munged, c.ctld, c.slurmd} {
 			if d.exited() {
-				fail("%s exited (%v) before the cluster was up", d.name, d.err)
+				if d != c.munged && strings.Contains(d.logText(), "Address already in use") {
+					return errPortTaken{fmt.Sprintf("%s: port %d or %d", d.name, ctldPort, slurmdPort)}
+				}
+				return fmt.Errorf("%s exited (%v) before the cluster was up", d.name, d.err)
 			}
 		}
 		if time.Now().After(deadline) {
-			fail("not up within %v (last: %s)", slurmStartTimeout, last)
+			return fmt.Errorf("not up within %v (last: %s)", slurmStartTimeout, last)
 		}
-		out, err := c.run(5*time.Second, "sinfo", "-h", "-o", "%T")
+		// A client's wait for an answer ends when a daemon exits: the
+		// port may be another server's that never answers.
+		ctx, cancel := watch(earliest(deadline, 5*time.Second), c.munged, c.ctld, c.slurmd)
+		out, err := c.command(ctx, "sinfo", "-h", "-o", "%T").CombinedOutput()
+		cancel()
 		state := string(bytes.TrimSpace(out))
 		last = fmt.Sprintf("sinfo: %q %v", state, err)
 		if err == nil && state == "idle" {
-			out, err := c.run(20*time.Second, "srun", "--immediate=10", "-n1", "true")
+			ctx, cancel := watch(earliest(deadline, 20*time.Second), c.munged, c.ctld, c.slurmd)
+			out, err := c.command(ctx, "srun", "--immediate=10", "-n1", "true").CombinedOutput()
+			cancel()
 			if err == nil {
-				return c
+				c.waitIdle(deadline)
+				return nil
 			}
 			last = fmt.Sprintf("srun -n1 true: %v: %s", err, bytes.TrimSpace(out))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// earliest returns deadline or, if sooner, now plus d.
+func earliest(deadline time.Time, d time.Duration) time.Time {
+	if t := time.Now().Add(d); t.Before(deadline) {
+		return t
+	}
+	return deadline
+}
+
+// waitIdle waits (until deadline at most) for the node to be idle again:
+// while it is completing a job, the next one waits ("queued and waiting
+// for resources") however many CPUs are free.
+func (c *Cluster) waitIdle(deadline time.Time) {
+	for time.Now().Before(deadline) {
+		out, err := c.run(5*time.Second, "sinfo", "-h", "-o", "%T")
+		if err == nil && string(bytes.TrimSpace(out)) == "idle" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -189,9 +248,7 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 // Cmd returns the command name args with the test's environment, less
 // its SLURM_* variables, plus Env.
 func (c *Cluster) Cmd(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
-	cmd.Env = c.environ()
-	return cmd
+	return c.command(context.Background(), name, args...)
 }
 
 func (c *Cluster) environ() []string {
@@ -209,9 +266,13 @@ func (c *Cluster) environ() []string {
 func (c *Cluster) run(limit time.Duration, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
+	return c.command(ctx, name, args...).CombinedOutput()
+}
+
+func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = c.environ()
-	return cmd.CombinedOutput()
+	return cmd
 }
 
 var grantedRE = regexp.MustCompile(`Granted job allocation (\d+)`)
@@ -237,8 +298,8 @@ func (c *Cluster) Alloc(t testing.TB, tasks int) string {
 }
 
 // Logs returns the daemons' logs (their last 16 KiB each). slurmd and
-// slurmstepd log to slurmd.log; slurmd.out has what slurmd wrote before
-// it read its configuration (and the same again).
+// slurmstepd log to slurmd.log; slurmd.PORT.out has what slurmd wrote
+// before it read its configuration (and the same again).
 func (c *Cluster) Logs() string {
 	var b strings.Builder
 	logs := []*daemon{c.munged, c.ctld}

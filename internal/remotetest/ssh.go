@@ -98,10 +98,11 @@ func SSHD(t testing.TB) *SSH {
 	}
 }
 
-// errPortTaken says sshd could not bind the port picked for it.
-type errPortTaken struct{ log string }
+// errPortTaken says a daemon could not bind a port picked for it: some
+// other process took it meanwhile.
+type errPortTaken struct{ what string }
 
-func (e errPortTaken) Error() string { return "port taken: " + e.log }
+func (e errPortTaken) Error() string { return e.what + ": address already in use" }
 
 // start writes the configurations for a fresh port, starts sshd and
 // waits for a login to succeed.
@@ -126,7 +127,10 @@ func (s *SSH) start(t testing.TB, hostPub string) error {
 	deadline := time.Now().Add(sshStartTimeout)
 	var last string
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Failures are quick (connection refused), a login on a loaded
+		// machine may be slow: give it all the time left, unless sshd
+		// exits (another server on the port may never answer).
+		ctx, cancel := watch(deadline, d)
 		out, err := s.command(ctx, s.Hosts[0], "true").CombinedOutput()
 		cancel()
 		if err == nil {
@@ -135,7 +139,7 @@ func (s *SSH) start(t testing.TB, hostPub string) error {
 		last = fmt.Sprintf("ssh %s true: %v: %s", s.Hosts[0], err, bytes.TrimSpace(out))
 		if d.exited() {
 			if strings.Contains(d.logText(), "Address already in use") {
-				return errPortTaken{d.logText()}
+				return errPortTaken{fmt.Sprintf("sshd: port %d", s.Port)}
 			}
 			return fmt.Errorf("sshd exited (%v) before taking logins; its log:\n%s", d.err, d.logText())
 		}
@@ -380,6 +384,21 @@ func startDaemon(name, log string, env []string, argv ...string) (*daemon, error
 		close(d.done)
 	}()
 	return d, nil
+}
+
+// watch returns a context that ends at deadline or when one of ds exits.
+func watch(deadline time.Time, ds ...*daemon) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	for _, d := range ds {
+		go func() {
+			select {
+			case <-d.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 func (d *daemon) exited() bool {
