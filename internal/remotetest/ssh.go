@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,7 +72,7 @@ func SSHD(t testing.TB) *SSH {
 	if err != nil {
 		t.Fatalf("remotetest: sshd: current user: %v", err)
 	}
-	s := &SSH{Hosts: SSHHosts, User: u.Username, Dir: t.TempDir()}
+	s := &SSH{Hosts: slices.Clone(SSHHosts), User: u.Username, Dir: t.TempDir()}
 	s.Config = filepath.Join(s.Dir, "ssh_config")
 	s.Command = []string{"ssh", "-F", s.Config}
 	for _, k := range []string{"host_ed25519", "id_ed25519"} {
