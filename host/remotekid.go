@@ -78,12 +78,8 @@ func ServeKid() int {
 
 func readSpec(r io.Reader) (kidside.Spec, error) {
 	var spec kidside.Spec
-	k, n, err := kidside.ReadMessage(r)
+	k, js, err := kidside.ReadMessage(r, nil)
 	if err != nil {
-		return spec, fmt.Errorf("reading the kid's spec: %w", err)
-	}
-	js := make([]byte, n)
-	if _, err := io.ReadFull(r, js); err != nil {
 		return spec, fmt.Errorf("reading the kid's spec: %w", err)
 	}
 	if k != kidside.MsgSpec {
@@ -131,19 +127,21 @@ func cachedModule(cache string, spec kidside.Spec, out *kidside.MessageWriter, i
 	}
 	defer os.Remove(tmp.Name())
 	sum := sha256.New()
+	buf := make([]byte, kidside.MaxMessage+1)
 	for got := int64(0); got < spec.ModuleSize; {
-		k, n, err := kidside.ReadMessage(in)
+		k, piece, err := kidside.ReadMessage(in, buf)
 		if err == nil && k != kidside.MsgModule {
 			err = fmt.Errorf("a message of kind %q inside the module", k)
 		}
 		if err == nil {
-			_, err = io.CopyN(io.MultiWriter(tmp, sum), in, int64(n))
+			sum.Write(piece)
+			_, err = tmp.Write(piece)
 		}
 		if err != nil {
 			tmp.Close()
 			return "", fmt.Errorf("receiving the module: %w", err)
 		}
-		got += int64(n)
+		got += int64(len(piece))
 	}
 	if err := tmp.Close(); err != nil {
 		return "", err
@@ -203,14 +201,15 @@ func relayKid(p *process, in io.Reader, out *kidside.MessageWriter) int {
 // relayRequests writes MsgInput payloads to the kid until MsgEnd, and
 // reports whether the stream ended that way.
 func relayRequests(in io.Reader, to io.Writer) bool {
+	buf := make([]byte, kidside.MaxMessage+1)
 	for {
-		k, n, err := kidside.ReadMessage(in)
+		k, payload, err := kidside.ReadMessage(in, buf)
 		if err != nil {
 			return false
 		}
 		switch k {
 		case kidside.MsgInput:
-			if _, err := io.CopyN(to, in, int64(n)); err != nil {
+			if _, err := to.Write(payload); err != nil {
 				// The kid stopped reading: it exited, and its status says why.
 				io.Copy(io.Discard, in)
 				return true
@@ -227,17 +226,14 @@ func relayRequests(in io.Reader, to io.Writer) bool {
 // messages sendReads adds fall between them.
 func relayReplies(from io.Reader, out *kidside.MessageWriter) error {
 	r := bufio.NewReaderSize(from, 256<<10)
-	buf := make([]byte, kidside.MaxMessage)
+	buf := make([]byte, kidside.MaxMessage+1)
 	for {
-		k, n, err := kidside.ReadMessage(r)
+		k, payload, err := kidside.ReadMessage(r, buf)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err == nil {
-			_, err = io.ReadFull(r, buf[:n])
-		}
-		if err == nil {
-			err = out.Send(k, buf[:n])
+			err = out.Send(k, payload)
 		}
 		if err != nil {
 			return err

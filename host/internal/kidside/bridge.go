@@ -108,12 +108,8 @@ func handshake(spec Spec, w io.Writer, r *bufio.Reader) error {
 
 // expect reads one message of kind want and decodes its JSON into v.
 func expect(r io.Reader, want Kind, v any) error {
-	k, n, err := ReadMessage(r)
+	k, payload, err := ReadMessage(r, nil)
 	if err != nil {
-		return err
-	}
-	payload := make([]byte, n)
-	if err := readFull(r, payload); err != nil {
 		return err
 	}
 	if k != want {
@@ -172,29 +168,26 @@ func sendInput(from io.Reader, m *MessageWriter, to io.Closer) {
 // relayOutput writes the remote kid's replies, reports and reads to this
 // kid's descriptors until the stream ends.
 func relayOutput(r io.Reader, replies, reports io.Writer, page readsPage) error {
-	buf := make([]byte, MaxMessage)
+	buf := make([]byte, MaxMessage+1)
 	for {
-		k, n, err := ReadMessage(r)
+		k, payload, err := ReadMessage(r, buf)
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := readFull(r, buf[:n]); err != nil {
-			return err
-		}
 		switch k {
 		case MsgReplies:
-			_, err = replies.Write(buf[:n])
+			_, err = replies.Write(payload)
 		case MsgReports:
-			_, err = reports.Write(buf[:n])
+			_, err = reports.Write(payload)
 		case MsgReads:
-			if n != 3*8 {
-				return fmt.Errorf("a reads message of %d bytes", n)
+			if len(payload) != 3*8 {
+				return fmt.Errorf("a reads message of %d bytes", len(payload))
 			}
 			for w := range 3 {
-				page.store(w, binary.LittleEndian.Uint64(buf[8*w:]))
+				page.store(w, binary.LittleEndian.Uint64(payload[8*w:]))
 			}
 		default:
 			return fmt.Errorf("the kid sent a message of kind %q", k)

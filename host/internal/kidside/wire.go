@@ -30,6 +30,10 @@ import (
 // carry what a local kid writes on RepliesFD and ReportsFD, in the order
 // it wrote them, and MsgReads what its reads page says. A kid's stderr is
 // the transport's stderr; its exit status is the transport's.
+//
+// Each message ends in a newline, not counted in its length: Slurm's
+// slurmstepd passes a task's output on by lines, and would hold back a
+// message that ended without one.
 const (
 	MsgSpec    Kind = 'S'
 	MsgModule  Kind = 'M'
@@ -41,6 +45,8 @@ const (
 	MsgReports Kind = 'P'
 	MsgReads   Kind = 'D'
 )
+
+var newline = []byte{'\n'}
 
 // Kind is the type of a wire message.
 type Kind byte
@@ -110,13 +116,16 @@ func (m *MessageWriter) Send(k Kind, payload []byte) error {
 		binary.LittleEndian.PutUint32(m.buf[1:], uint32(n))
 		piece := payload[:n]
 		if n <= 4096 { // one write; a large piece is not worth copying
-			m.buf, piece = append(m.buf, piece...), nil
+			m.buf, piece = append(append(m.buf, piece...), '\n'), nil
 		}
 		if _, err := m.w.Write(m.buf); err != nil {
 			return err
 		}
-		if len(piece) > 0 {
+		if piece != nil {
 			if _, err := m.w.Write(piece); err != nil {
+				return err
+			}
+			if _, err := m.w.Write(newline); err != nil {
 				return err
 			}
 		}
@@ -143,19 +152,29 @@ func (w kindWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ReadMessage reads the next message's header and returns its kind and
-// length; the payload is then read from r. io.EOF only if the stream
-// ended between messages.
-func ReadMessage(r io.Reader) (Kind, int, error) {
+// ReadMessage reads the next message and returns its kind and payload,
+// in buf if it is large enough. io.EOF only if the stream ended between
+// messages.
+func ReadMessage(r io.Reader, buf []byte) (Kind, []byte, error) {
 	var h [messageHeader]byte
 	if err := readFull(r, h[:]); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	n := binary.LittleEndian.Uint32(h[1:])
 	if n > MaxMessage {
-		return 0, 0, fmt.Errorf("a message of %d bytes, more than the %d allowed: the stream is corrupt", n, MaxMessage)
+		return 0, nil, fmt.Errorf("a message of %d bytes, more than the %d allowed: the stream is corrupt", n, MaxMessage)
 	}
-	return Kind(h[0]), int(n), nil
+	if cap(buf) < int(n)+1 {
+		buf = make([]byte, n+1)
+	}
+	buf = buf[:n+1]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return 0, nil, fmt.Errorf("the stream ended inside a message: %w", io.ErrUnexpectedEOF)
+	}
+	if buf[n] != '\n' {
+		return 0, nil, fmt.Errorf("a message of kind %q does not end in a newline: the stream is corrupt", h[0])
+	}
+	return Kind(h[0]), buf[:n], nil
 }
 
 // Hello is the kid's answer to a Spec.
