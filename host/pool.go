@@ -160,7 +160,7 @@ func (p *Pool) launch(slot int, instance string) (*process, error) {
 // through a bridge to its Remote.
 func (p *Pool) launchSpec(spec kidside.Spec) (*process, error) {
 	if r := p.cfg.remoteOf(spec.Kid); r != nil {
-		spec.Remote = r.argv()
+		spec.Remote, spec.Where = r.argv(), r.String()
 		spec.ModuleSHA256, spec.ModuleSize = p.mod.sha256, p.mod.size
 	}
 	return launchLocal(spec, p.cfg.PipeSize)

@@ -2,10 +2,13 @@ package host_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmpool/wasmpool/host"
 	"github.com/wasmpool/wasmpool/internal/remotetest"
@@ -122,6 +125,44 @@ func TestSlurm(t *testing.T) {
 				checkSameReplies(t, newPool(t, cfg, "echo"), reqs, mode == host.Ordered)
 			})
 		}
+	}
+	t.Run("timeout", func(t *testing.T) {
+		r := host.Srun(job.ID, 2, nil)
+		r.Wasmpool = []string{"env", serveKidEnv + "=1", "XDG_CACHE_HOME=" + remoteCache, os.Args[0]}
+		p := newPool(t, host.Config{Mode: host.Ordered, Instances: host.BatchInstances, Timeout: 500 * time.Millisecond,
+			Remotes: []host.Remote{r}}, "loop")
+		o := collect(t, p, requests(100, 20))
+		if got := failedIndices(o); fmt.Sprint(got) != "[20]" || !errors.Is(o.reqErrs[0], host.ErrTimeout) {
+			t.Errorf("failed requests %v, want [20], timed out (%v)", got, o.reqErrs)
+		}
+		p.Close()
+		checkNoRemoteKids(t)
+	})
+	for _, fault := range []string{"kill the guest's process", "scancel a step"} {
+		t.Run(fault, func(t *testing.T) {
+			r := host.Srun(job.ID, 2, nil)
+			r.Wasmpool = []string{"env", serveKidEnv + "=1", "XDG_CACHE_HOME=" + remoteCache, os.Args[0]}
+			p := newPool(t, host.Config{Kids: 1, Mode: host.Ordered, Instances: host.BatchInstances, BatchSize: 4 << 10,
+				Retries: 3, Remotes: []host.Remote{r}}, "echo")
+			checkFaultLosesNothing(t, p, lines(30000, 19), func() bool {
+				if fault == "kill the guest's process" {
+					return killRemote(t, 2)
+				}
+				if len(remoteProcs(true)) < 2 {
+					return false // strike once both steps run their guests
+				}
+				steps, err := c.Cmd("squeue", "--steps", "--noheader", "--format=%i", "--jobs="+job.ID).Output()
+				if err != nil {
+					t.Fatalf("squeue: %v", err)
+				}
+				f := strings.Fields(string(steps))
+				if len(f) == 0 {
+					return false
+				}
+				t.Logf("scancel %s (of %v)", f[0], f)
+				return c.Cmd("scancel", f[0]).Run() == nil
+			})
+		})
 	}
 	if err := job.Release(); err != nil {
 		t.Error(err)

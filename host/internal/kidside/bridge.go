@@ -26,7 +26,10 @@ import (
 // kid's.
 func bridge(spec Spec) int {
 	closeInherited(ReadsFD)
-	name := strings.Join(spec.Remote, " ")
+	name := spec.Where
+	if name == "" {
+		name = strings.Join(spec.Remote, " ")
+	}
 	cmd := exec.Command(spec.Remote[0], spec.Remote[1:]...)
 	cmd.Stderr = os.Stderr
 	// The transport dies with this bridge, and the remote kid with its
@@ -82,7 +85,7 @@ func handshake(spec Spec, w io.Writer, r *bufio.Reader) error {
 	}
 	module := spec.Module
 	remote := spec
-	remote.Remote, remote.Module, remote.CacheDir, remote.Parent = nil, "", "", 0
+	remote.Remote, remote.Where, remote.Module, remote.CacheDir, remote.Parent = nil, "", "", "", 0
 	js, err := json.Marshal(remote)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ type Spec struct {
 	// another machine, and speaks the wire (see wire.go) with it, so that
 	// the parent sees a kid like a local one.
 	Remote []string `json:"remote,omitempty"`
+	Where  string   `json:"where,omitempty"` // names Remote in messages
 	// Muxed: send replies and reports as messages on RepliesFD, in the
 	// order they are written, as a kid under "wasmpool kid" does.
 	Muxed bool `json:"muxed,omitempty"`
