@@ -311,3 +311,22 @@ func TestRemoteUnreachable(t *testing.T) {
 		}
 	})
 }
+
+// TestRemoteForkJoin runs fork-join parts on kids behind the wire: each
+// part's output comes back whole.
+func TestRemoteForkJoin(t *testing.T) {
+	var o outputs
+	parts := host.NSplit(100, 5)
+	res, err := forkJoin(t, context.Background(), host.Config{Remotes: []host.Remote{loopRemote(t, 2, remoteCache)}},
+		parts, host.ForkJoinOptions{Stdout: o.stdout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		want := fmt.Sprintf("part=%d lo=%d hi=%d parts=5\n", i, parts[i].Lo, parts[i].Hi)
+		if got := o.get(i); got != want || r.Err != nil || r.ExitCode != 0 {
+			t.Errorf("part %d: %+v, output %q, want %q", i, r, got, want)
+		}
+	}
+	checkNoRemoteKids(t)
+}
