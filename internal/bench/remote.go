@@ -58,29 +58,20 @@ func remoteStart(e *env, cfg host.Config) (newDur, first time.Duration, err erro
 	return newDur, first, nil
 }
 
-// machineCPU returns the CPU time every process of this machine has used
-// since boot (user, nice, system, irq, softirq of /proc/stat), so that a
-// remote run's sshd, relay and kids, which are no children of the
-// command, are counted too.
-func machineCPU() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
+// treeCPU returns the CPU time process pid and every descendant it (or
+// they) waited for have used: for the listening sshd, everything that ran
+// at the far end of its sessions once they have ended (sshd-session, the
+// login shell, the relay "wasmpool kid" and the kid it ran), which is no
+// child of the command measured. 0 without a pid.
+func treeCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, nil
+	}
+	st, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	f := strings.Fields(string(line))
-	if len(f) < 8 || f[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: cannot parse %q", line)
-	}
-	var ticks int64
-	for _, i := range []int{1, 2, 3, 6, 7} {
-		n, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/stat: %v", err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * clockTick, nil
+	return time.Duration(st[statUtime]+st[statStime]+st[statCutime]+st[statCstime]) * clockTick, nil
 }
 
 // fileMD5 returns the MD5 of the file at path, in hex.
@@ -288,15 +279,25 @@ func benchRemote(e *env, rep *report) {
 	row := func(name, skip string, ordered bool, argv ...string) *bcase {
 		c := &bcase{name: name, skip: skip}
 		md5s[c] = map[string]bool{}
+		far := 0 // the pid whose tree is the far end
+		if sshd != nil && strings.Contains(name, "-S ") {
+			far = sshd.PID()
+		}
 		c.run = func() ([]float64, error) {
-			m0, err := machineCPU()
+			f0, err := treeCPU(far)
 			if err != nil {
 				return nil, err
 			}
 			u, err := cmdline{argv: argv, env: []string{"XDG_CACHE_HOME=" + e.xdg}}.run(out)
-			m1, merr := machineCPU()
+			// The sessions end as the command does; their sshd-session
+			// processes are reaped by the listener a moment later.
+			deadline := time.Now().Add(2 * time.Second)
+			for far != 0 && len(childrenOf(strconv.Itoa(far))) > 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			f1, ferr := treeCPU(far)
 			if err == nil {
-				err = merr
+				err = ferr
 			}
 			if err == nil {
 				err = checkOutput(out, want, ordered)
@@ -311,22 +312,25 @@ func benchRemote(e *env, rep *report) {
 				}
 			}
 			os.Remove(out)
-			return []float64{u.wall.Seconds(), u.self.Seconds(), u.kids.Seconds(), (m1 - m0).Seconds()}, err
+			return []float64{u.wall.Seconds(), u.self.Seconds(), u.kids.Seconds(), (f1 - f0).Seconds(), (u.self + u.kids + f1 - f0).Seconds()}, err
 		}
 		return c
 	}
 	wp := func(args ...string) []string { return append([]string{e.cli, "run"}, args...) }
 	sshArgs := []string{"-S", "2/" + host1, "--ssh", strings.Join(sshCmd, " "), "--remote-wasmpool", strings.Join(farEnd(remoteWarm), " ")}
 	remSkip := orSkip(sshSkip, upSkip)
-	type pair struct{ local, remote *bcase }
+	type pair struct {
+		local, remote *bcase
+		ordered       bool
+	}
 	pairs := []pair{
 		{row("`wasmpool run -j 2 -i FILE` upper.wasm", upSkip, false, wp("-j", "2", "-i", in, upper)...),
-			row("`wasmpool run -S 2/HOST -i FILE` upper.wasm", remSkip, false, wp(append(sshArgs, "-i", in, upper)...)...)},
+			row("`wasmpool run -S 2/HOST -i FILE` upper.wasm", remSkip, false, wp(append(sshArgs, "-i", in, upper)...)...), false},
 		{row("`wasmpool run -j 2 -k -i FILE` upper.wasm", upSkip, true, wp("-j", "2", "-k", "-i", in, upper)...),
-			row("`wasmpool run -S 2/HOST -k -i FILE` upper.wasm", remSkip, true, wp(append(sshArgs, "-k", "-i", in, upper)...)...)},
+			row("`wasmpool run -S 2/HOST -k -i FILE` upper.wasm", remSkip, true, wp(append(sshArgs, "-k", "-i", in, upper)...)...), true},
 		{row("`wasmpool run -j 2 --instance session -i FILE` ppbench C -- upper", sessSkip, false, wp("-j", "2", "--instance", "session", "-i", in, e.cWasm, "--", "upper")...),
 			row("`wasmpool run -S 2/HOST --instance session -i FILE` ppbench C -- upper", orSkip(sshSkip, sessSkip), false,
-				wp(append(sshArgs, "--instance", "session", "-i", in, e.cWasm, "--", "upper")...)...)},
+				wp(append(sshArgs, "--instance", "session", "-i", in, e.cWasm, "--", "upper")...)...), false},
 	}
 	if e.smoke {
 		pairs = pairs[1:] // input order (checked by MD5) and session instances
@@ -336,7 +340,7 @@ func benchRemote(e *env, rep *report) {
 		through = append(through, p.local, p.remote)
 	}
 	measure(e, "remote", through, func(m []float64) string {
-		return fmt.Sprintf("%.3f s (%.0f MB/s), CPU: command %.2f s, its children %.2f s, machine %.2f s", m[0], float64(ref.size)/m[0]/1e6, m[1], m[2], m[3])
+		return fmt.Sprintf("%.3f s (%.0f MB/s), CPU: command %.2f s, its children %.2f s, far end %.2f s, all %.2f s", m[0], float64(ref.size)/m[0]/1e6, m[1], m[2], m[3], m[4])
 	})
 	rep.failed(through...)
 
@@ -374,23 +378,26 @@ func benchRemote(e *env, rep *report) {
 		for s := range md5s[p.remote] {
 			all[s] = true
 		}
-		if len(all) == 1 {
+		switch {
+		case len(all) == 1:
 			for s := range all {
-				return "yes (" + s[:8] + "…)"
+				return "yes, MD5 " + s[:8] + "…"
 			}
+		case !p.ordered:
+			return "same lines, in another order"
 		}
-		return fmt.Sprintf("no: %d different", len(all))
+		return fmt.Sprintf("no: %d MD5s", len(all))
 	}
 	t = &table{
 		title: fmt.Sprintf("Remote kids: line-filter throughput, 2 kids over loopback ssh, %.0f MB", float64(ref.size)/1e6),
 		note: fmt.Sprintf("%d lines, %.0f MB, upper-cased by internal/bench/guests/upper.c (batch instances, the CLI's default) or the ppbench C guest's upper (session instances), "+
 			"with 2 local kids (`-j 2`) or 2 kids behind ssh (`-S 2/HOST --ssh 'ssh -F CFG' --remote-wasmpool 'XDG_CACHE_HOME=WARM wasmpool'`, the module in the far end's cache). "+
-			"MB/s = input bytes ÷ wall time, start-up included. CPU: the command's own, its children's (local: the kids; over ssh: the bridges and ssh clients), "+
-			"and the whole machine's during the run (/proc/stat: over ssh it adds sshd, the far end's relays and kids). "+
+			"MB/s = input bytes ÷ wall time, start-up included. CPU (10 ms ticks of /proc/PID/stat): the command's own, its children's (local: the kids; over ssh: the bridges and the ssh clients), "+
+			"the far end's (over ssh: what the test sshd and its sessions' processes used, sshd-session, bash, the relay `wasmpool kid` and its kid), and all three. "+
 			"× local = remote MB/s ÷ local MB/s. Every output is checked (the same lines; with -k the same bytes: MD5 of the input upper-cased); "+
-			"identical = every run of both rows wrote the same MD5.",
+			"Identical = every run of both rows wrote the same MD5 (unordered rows: the same lines, checked, in the order the kids finished).",
 			lines, float64(ref.size)/1e6),
-		head: []string{"case", "MB/s", "× local", "command CPU s", "children CPU s", "machine CPU s", "identical output", "runs (min–max s)"},
+		head: []string{"case", "MB/s", "× local", "command CPU s", "children CPU s", "far end CPU s", "all CPU s", "identical output", "runs (min–max s)"},
 	}
 	var bars []bar
 	for _, p := range pairs {
@@ -399,7 +406,11 @@ func benchRemote(e *env, rep *report) {
 			if i == 1 {
 				ratio, ident = ratioCell(mbs(p.remote), mbs(p.local)), same(p)
 			}
-			t.rows = append(t.rows, []string{c.name, num(mbs(c), "%.0f"), ratio, cell(c, 1, "%.2f"), cell(c, 2, "%.2f"), cell(c, 3, "%.2f"), ident, spreadCellf(c, 0, "%.2f")})
+			farCell := "–"
+			if i == 1 {
+				farCell = cell(c, 3, "%.2f")
+			}
+			t.rows = append(t.rows, []string{c.name, num(mbs(c), "%.0f"), ratio, cell(c, 1, "%.2f"), cell(c, 2, "%.2f"), farCell, cell(c, 4, "%.2f"), ident, spreadCellf(c, 0, "%.2f")})
 			if c.ok() {
 				bars = append(bars, bar{label: strings.ReplaceAll(c.name, "`", ""), value: mbs(c)})
 			}
