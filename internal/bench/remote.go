@@ -345,7 +345,7 @@ func benchRemote(e *env, rep *report) {
 	rep.failed(through...)
 
 	// The report.
-	label := func(c *bcase) string { return strings.TrimSuffix(c.name, ", warm cache") }
+	label := func(c *bcase) string { return c.name }
 	t := &table{
 		title: "Remote kids: start-up over loopback ssh",
 		note: "One kid, one request: ms from before host.New to its return (New), from there to the first reply, and in all; " +
