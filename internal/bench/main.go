@@ -18,7 +18,9 @@
 //   - cpu: SHA-256 over 4 KiB requests, 1 and 2 kids, wasm and native;
 //   - startup: kid start-up with a cold and a warm compilation cache;
 //   - memory: resident memory of an idle kid per guest language;
-//   - forkjoin: host.ForkJoin over 2 kids against one instance, CPU-bound.
+//   - forkjoin: host.ForkJoin over 2 kids against one instance, CPU-bound;
+//   - remote: kids behind ssh (a real sshd on loopback) against local
+//     kids: start-up, cold and warm, and line-filter throughput.
 //
 // A case whose tool is not installed (python3, parallel, clang for C
 // guests) is skipped and says so, unless WASMPOOL_REQUIRE_TOOLCHAINS is set
@@ -49,6 +51,7 @@ var sections = []struct {
 	{"startup", benchStartup},
 	{"memory", benchMemory},
 	{"forkjoin", benchForkJoin},
+	{"remote", benchRemote},
 }
 
 func main() {
@@ -56,7 +59,7 @@ func main() {
 	runs := flag.Int("runs", 0, "runs per case; the median is reported (default 5, 1 with -smoke)")
 	out := flag.String("out", "", "the Markdown report to update (default docs/benchmarks.md; none with -smoke)")
 	svg := flag.String("svg", "", "the SVG chart to write (default: the report's name with .svg)")
-	only := flag.String("only", "", "comma-separated sections to run: dispatch, lines, batch, cpu, startup, memory, forkjoin")
+	only := flag.String("only", "", "comma-separated sections to run: dispatch, lines, batch, cpu, startup, memory, forkjoin, remote")
 	keep := flag.Bool("keep", false, "keep the temporary directory (built guests, inputs, outputs)")
 	match := flag.String("case", "", "run only the cases whose name contains `text` (for profiling)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the pools' parent side) to `file`")

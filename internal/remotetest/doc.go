@@ -17,6 +17,10 @@
 //	// or: cmd := c.Cmd("srun", "-n1", "/bin/cat")
 //	id := c.Alloc(t, 2) // then: srun --jobid=ID -n1 --exact CMD, twice at once
 //
+// Programs that are not tests (the benchmarks) start an sshd with
+// [StartSSHD](dir) and stop it with [SSH.Close]; without sshd or root it
+// returns an error wrapping [ErrUnavailable].
+//
 // Both need root and the daemons: Debian's openssh-server (with
 // openssh-client) and slurm-wlm with munge (.ci/run installs them).
 // Without them a test skips, saying what to install; with

@@ -53,8 +53,9 @@ type SSH struct {
 
 	d *daemon
 
-	mu      sync.Mutex
-	orphans []proc // what ran under the listener when it was killed
+	mu        sync.Mutex
+	orphans   []proc // what ran under the listener when it was killed
+	closeOnce sync.Once
 }
 
 // SSHD starts an sshd for the test and waits until it takes logins. It
@@ -64,38 +65,88 @@ type SSH struct {
 // them. Any number of SSHD instances may run at once.
 func SSHD(t testing.TB) *SSH {
 	t.Helper()
-	need(t, "openssh-server openssh-client", sshdPath, "ssh", "ssh-keygen")
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation chroot
+	need(t, sshPkgs, sshProgs...)
+	s, err := startSSHD(t.TempDir(), t.Logf)
+	if err != nil {
 		t.Fatalf("remotetest: sshd: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// ErrUnavailable is StartSSHD's error when the programs it needs are not
+// installed or it does not run as root; the message says what to install.
+var ErrUnavailable = errors.New("remotetest: unavailable")
+
+var (
+	sshPkgs  = "openssh-server openssh-client"
+	sshProgs = []string{sshdPath, "ssh", "ssh-keygen"}
+)
+
+// StartSSHD is SSHD for programs that are not tests (benchmarks): it
+// starts an sshd with its keys, configurations and log in dir (which
+// must exist and is left in place), waits until it takes logins, and
+// returns it; the caller must Close it. Without sshd, ssh or root it
+// returns an error wrapping ErrUnavailable.
+func StartSSHD(dir string) (*SSH, error) {
+	if why := unavailable(sshPkgs, sshProgs...); why != "" {
+		return nil, fmt.Errorf("%w: %s", ErrUnavailable, why)
+	}
+	s, err := startSSHD(dir, func(string, ...any) {})
+	if err != nil {
+		return nil, fmt.Errorf("remotetest: sshd: %w", err)
+	}
+	return s, nil
+}
+
+// Close kills sshd, every process under it and every process of one of
+// its sessions still running, and waits for them; SSHD's Cleanup does it
+// for a test. Close may be called more than once.
+func (s *SSH) Close() { s.closeOnce.Do(s.cleanup) }
+
+// startSSHD makes the keys in dir and starts sshd, trying fresh ports
+// while the one picked was taken meanwhile (logf tells of each). On an
+// error it leaves nothing running.
+func startSSHD(dir string, logf func(string, ...any)) (*SSH, error) {
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation chroot
+		return nil, err
 	}
 	u, err := user.Current()
 	if err != nil {
-		t.Fatalf("remotetest: sshd: current user: %v", err)
+		return nil, fmt.Errorf("current user: %v", err)
 	}
-	s := &SSH{Hosts: slices.Clone(SSHHosts), User: u.Username, Dir: t.TempDir()}
+	s := &SSH{Hosts: slices.Clone(SSHHosts), User: u.Username, Dir: dir}
 	s.Config = filepath.Join(s.Dir, "ssh_config")
 	s.Command = []string{"ssh", "-F", s.Config}
 	for _, k := range []string{"host_ed25519", "id_ed25519"} {
 		out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "wasmpool-"+k,
 			"-f", filepath.Join(s.Dir, k)).CombinedOutput()
 		if err != nil {
-			t.Fatalf("remotetest: sshd: ssh-keygen %s: %v: %s", k, err, out)
+			return nil, fmt.Errorf("ssh-keygen %s: %v: %s", k, err, out)
 		}
 	}
-	hostPub := s.read(t, "host_ed25519.pub")
-	s.write(t, "authorized_keys", s.read(t, "id_ed25519.pub"))
-	t.Cleanup(s.cleanup)
-
+	hostPub, err := s.read("host_ed25519.pub")
+	if err != nil {
+		return nil, err
+	}
+	clientPub, err := s.read("id_ed25519.pub")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.write("authorized_keys", clientPub); err != nil {
+		return nil, err
+	}
 	for try := 1; ; try++ {
-		err := s.start(t, hostPub)
+		err := s.start(hostPub)
 		if err == nil {
-			return s
+			return s, nil
 		}
 		var busy errPortTaken
 		if !errors.As(err, &busy) || try == sshStartTries {
-			t.Fatalf("remotetest: sshd: %v", err)
+			s.Close()
+			return nil, err
 		}
-		t.Logf("remotetest: sshd: %v; trying another port", err)
+		logf("remotetest: sshd: %v; trying another port", err)
 	}
 }
 
@@ -107,15 +158,18 @@ func (e errPortTaken) Error() string { return e.what + ": address already in use
 
 // start writes the configurations for a fresh port, starts sshd and
 // waits for a login to succeed.
-func (s *SSH) start(t testing.TB, hostPub string) error {
+func (s *SSH) start(hostPub string) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	s.Port = port
-	s.write(t, "sshd_config", s.sshdConfig())
-	s.write(t, "ssh_config", s.clientConfig())
-	s.write(t, "known_hosts", fmt.Sprintf("[127.0.0.1]:%d %s", port, hostPub))
+	for _, f := range [][2]string{{"sshd_config", s.sshdConfig()}, {"ssh_config", s.clientConfig()},
+		{"known_hosts", fmt.Sprintf("[127.0.0.1]:%d %s", port, hostPub)}} {
+		if err := s.write(f[0], f[1]); err != nil {
+			return err
+		}
+	}
 
 	// -D: stay in the foreground, -e: log to stderr (the log file).
 	log := filepath.Join(s.Dir, fmt.Sprintf("sshd.%d.log", port))
@@ -298,18 +352,13 @@ func (s *SSH) cleanup() {
 	waitGone(victims, 5*time.Second)
 }
 
-func (s *SSH) read(t testing.TB, name string) string {
+func (s *SSH) read(name string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(s.Dir, name))
-	if err != nil {
-		t.Fatalf("remotetest: sshd: %v", err)
-	}
-	return string(b)
+	return string(b), err
 }
 
-func (s *SSH) write(t testing.TB, name, text string) {
-	if err := os.WriteFile(filepath.Join(s.Dir, name), []byte(text), 0o600); err != nil {
-		t.Fatalf("remotetest: sshd: %v", err)
-	}
+func (s *SSH) write(name, text string) error {
+	return os.WriteFile(filepath.Join(s.Dir, name), []byte(text), 0o600)
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -330,25 +379,33 @@ func freePort() (int, error) {
 // root. pkgs names the Debian packages that bring the programs.
 func need(t testing.TB, pkgs string, progs ...string) {
 	t.Helper()
-	var missing []string
-	for _, p := range progs {
-		if _, err := exec.LookPath(p); err != nil {
-			missing = append(missing, p)
-		}
-	}
-	var why string
-	switch {
-	case len(missing) > 0:
-		why = fmt.Sprintf("%s not found (apt-get install %s)", strings.Join(missing, ", "), pkgs)
-	case os.Geteuid() != 0:
-		why = fmt.Sprintf("%s must run as root", strings.Join(progs, ", "))
-	default:
+	why := unavailable(pkgs, progs...)
+	if why == "" {
 		return
 	}
 	if os.Getenv("WASMPOOL_REQUIRE_TOOLCHAINS") != "" {
 		t.Fatalf("remotetest: %s (WASMPOOL_REQUIRE_TOOLCHAINS is set)", why)
 	}
 	t.Skipf("remotetest: %s", why)
+}
+
+// unavailable says why the programs progs (brought by the Debian
+// packages pkgs) cannot run daemons here: some are not installed, or
+// this process is not root; "" when they can.
+func unavailable(pkgs string, progs ...string) string {
+	var missing []string
+	for _, p := range progs {
+		if _, err := exec.LookPath(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Sprintf("%s not found (apt-get install %s)", strings.Join(missing, ", "), pkgs)
+	case os.Geteuid() != 0:
+		return fmt.Sprintf("%s must run as root", strings.Join(progs, ", "))
+	}
+	return ""
 }
 
 // daemon is a server process started in the foreground, its output going
