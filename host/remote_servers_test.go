@@ -75,10 +75,10 @@ func checkSameReplies(t *testing.T, p *host.Pool, reqs [][]byte, ordered bool) {
 	}
 }
 
-// TestSSHFaults kills, mid-run, a remote kid's guest process, then the
+// TestSSHKills kills, mid-run, a remote kid's guest process, then the
 // whole sshd with its sessions: every request still gets its reply once
 // (the kids here carry on), and nothing is left running.
-func TestSSHFaults(t *testing.T) {
+func TestSSHKills(t *testing.T) {
 	for _, fault := range []string{"kill the guest's process", "kill sshd"} {
 		for _, inst := range []host.Instances{host.SessionInstances, host.BatchInstances} {
 			t.Run(fault+"/"+inst.String(), func(t *testing.T) {
