@@ -47,28 +47,7 @@ func TestRemoteLoop(t *testing.T) {
 				t.Run(inst.String()+"/"+mode.String()+"/"+map[int]string{0: "all-remote", 1: "half"}[local], func(t *testing.T) {
 					p := newPool(t, host.Config{Kids: local, Remotes: []host.Remote{loopRemote(t, 2-local, remoteCache)},
 						Mode: mode, Instances: inst, BatchSize: 8 << 10}, "echo")
-					o := collect(t, p, reqs)
-					if o.fatal != nil || len(o.reqErrs) > 0 || len(o.kidErrs) > 0 {
-						t.Fatalf("fatal %v, %d request errors, %d kid errors", o.fatal, len(o.reqErrs), len(o.kidErrs))
-					}
-					got := make([]string, len(o.replies))
-					for i, r := range o.replies {
-						got[i] = string(r.Data)
-					}
-					want := make([]string, len(reqs))
-					for i, r := range reqs {
-						want[i] = string(r)
-					}
-					if mode != host.Ordered {
-						slices.Sort(got)
-						slices.Sort(want)
-					}
-					if !slices.Equal(got, want) {
-						t.Fatalf("%d replies, want %d", len(got), len(want))
-					}
-					if s := p.Stats(); s.PerKid[len(s.PerKid)-1] == 0 {
-						t.Errorf("the remote kid did nothing: %v", s.PerKid)
-					}
+					checkSameReplies(t, p, reqs, mode == host.Ordered)
 				})
 			}
 		}

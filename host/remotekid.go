@@ -36,6 +36,9 @@ func ServeKid() int {
 		fmt.Fprintf(os.Stderr, "wasmpool kid: "+format+"\n", args...)
 		return abi.ExitSetup
 	}
+	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
+		return kidFail("this command is run by a wasmpool pool over ssh or srun (wasmpool run -S, --slurm), not from a terminal")
+	}
 	out := kidside.NewMessageWriter(os.Stdout)
 	in := bufio.NewReaderSize(os.Stdin, 256<<10)
 	if _, err := io.WriteString(os.Stdout, kidside.Greeting()); err != nil {
