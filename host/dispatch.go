@@ -615,7 +615,9 @@ func (d *dispatch) ended(k *kid) {
 // is how a poison request is isolated.
 func (d *dispatch) countFailure(k *kid, ke *KidError) {
 	barren := k.seq0 == 0 && k.done == 0 && !k.solo
-	if d.lost.died(k.slot, barren, ke) {
+	// A kid whose first report never came did not start, even one given a
+	// retried request alone: for its slot that is barren too.
+	if d.lost.died(k.slot, barren || !k.up && !k.native, ke) {
 		return
 	}
 	now := time.Now()
