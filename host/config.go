@@ -13,6 +13,7 @@ import (
 
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
 // Mode says how a guest's replies relate to its requests.
@@ -207,7 +208,9 @@ type Config struct {
 	Retries int
 
 	// PipeSize is the requested capacity of each request and reply pipe in
-	// bytes; 0 means 256 KiB. The kernel may round it or cap it.
+	// bytes; 0 means 1 MiB for batch instances (whole batches cross them)
+	// and 256 KiB for session ones. The kernel may round it or cap it
+	// (unprivileged, at fs.pipe-max-size, 1 MiB by default).
 	PipeSize int
 }
 
@@ -220,6 +223,7 @@ var (
 const (
 	defaultWindow    = 1 << 16
 	defaultPipeSize  = 256 << 10
+	batchPipeSize    = 1 << 20
 	defaultBatchSize = 4 << 20
 	wasmPageSize     = 64 << 10
 )
@@ -350,9 +354,6 @@ func (c Config) normalize() (Config, error) {
 	if c.PipeSize < 0 {
 		return bad("PipeSize", "%d is negative", c.PipeSize)
 	}
-	if c.PipeSize == 0 {
-		c.PipeSize = defaultPipeSize
-	}
 	return c, nil
 }
 
@@ -377,6 +378,18 @@ func (c Config) resolveInstances(session bool) (Instances, error) {
 		return SessionInstances, nil
 	}
 	return BatchInstances, nil
+}
+
+// pipeSize is the capacity to ask for the pipes of a kid that runs
+// instances as instance says (see PipeSize).
+func (c Config) pipeSize(instance string) int {
+	switch {
+	case c.PipeSize > 0:
+		return c.PipeSize
+	case instance == kidside.Batch:
+		return batchPipeSize
+	}
+	return defaultPipeSize
 }
 
 // kids is the number of kids, here and on other machines.

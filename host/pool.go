@@ -135,7 +135,7 @@ func (p *Pool) Instances() Instances { return p.instances }
 
 func (p *Pool) startKid(slot int) (*kid, error) {
 	if len(p.cfg.Command) > 0 {
-		proc, err := launchCommand(p.cfg.Command, slot, p.cfg.PipeSize)
+		proc, err := launchCommand(p.cfg.Command, slot, p.cfg.pipeSize(kidside.Session))
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +163,7 @@ func (p *Pool) launchSpec(spec kidside.Spec) (*process, error) {
 		spec.Remote, spec.Where = r.argv(), r.String()
 		spec.ModuleSHA256, spec.ModuleSize = p.mod.sha256, p.mod.size
 	}
-	return launchLocal(spec, p.cfg.PipeSize)
+	return launchLocal(spec, p.cfg.pipeSize(spec.Instance))
 }
 
 // spec is what kid number slot is told, to run instances as instance says.

@@ -69,7 +69,7 @@ func ServeKid() int {
 		return refuse(err)
 	}
 	spec.Module, spec.CacheDir, spec.Parent, spec.Muxed = path, cache, os.Getpid(), true
-	proc, err := launchLocal(spec, defaultPipeSize)
+	proc, err := launchLocal(spec, Config{}.pipeSize(spec.Instance))
 	if err != nil {
 		return refuse(err)
 	}

@@ -28,6 +28,8 @@ type forkJoinFlags struct {
 	failFast bool
 
 	ignoreSection bool
+	remote        remoteFlags
+	splitFraming  frames.Framing // what --split cuts by
 
 	partsOpt, lenOpt, framesOpt *option
 }
@@ -60,6 +62,7 @@ func newForkJoinFlags() *forkJoinFlags {
 	fs.add(&option{long: "output", short: 'o', arg: "PATTERN", set: nonEmpty(&o.output, "file name")})
 	fs.boolFlag("fail-fast", 0, &o.failFast)
 	fs.boolFlag("ignore-section", 0, &o.ignoreSection)
+	o.remote.add(fs)
 	return o
 }
 
@@ -70,10 +73,11 @@ func forkJoinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitOK
 	}
 	o := newForkJoinFlags()
-	cfg, parts, input, err := o.plan(args)
+	cfg, parts, input, release, err := o.plan(ctx, args)
 	if input != nil {
 		defer input.Close()
 	}
+	defer release()
 	if err != nil {
 		con.printf("%v", err)
 		return exitUsage
@@ -138,9 +142,40 @@ func forkJoinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-// plan reads the flags and the module, and cuts the parts. input is the
-// --split file, open.
-func (o *forkJoinFlags) plan(args []string) (cfg host.Config, parts []host.Range, input *os.File, err error) {
+// plan reads the flags and the module, places the kids, and cuts the
+// parts. input is the --split file, open; release gives back a Slurm
+// allocation made for the run.
+func (o *forkJoinFlags) plan(ctx context.Context, args []string) (cfg host.Config, parts []host.Range, input *os.File, release func(), err error) {
+	release = func() {}
+	cfg, parts, input, err = o.cut(args)
+	if err != nil || len(o.remote.logins) == 0 && !o.remote.useSlurm {
+		return cfg, parts, input, release, err
+	}
+	local, remotes, release, err := o.remote.place(ctx, o.kids.jobs)
+	if err != nil {
+		return cfg, nil, input, release, err
+	}
+	cfg.Kids, cfg.Remotes = local, remotes
+	if !o.fs.seen[o.partsOpt] { // one part per kid, wherever they run
+		n := local
+		for _, r := range remotes {
+			n += r.Kids
+		}
+		if o.parts = n; o.split == "" {
+			parts = host.NSplit(o.length, n)
+		} else if parts, err = host.SplitFile(o.split, n, o.splitFraming); err != nil {
+			return cfg, nil, input, release, &usageError{"--split: " + pathError(err)}
+		}
+		if n > 1 && o.output != "" && !strings.Contains(o.output, "{part}") {
+			return cfg, nil, input, release, o.fs.errorf("-o %s: with %d parts the pattern needs {part}, as in -o 'out.{part}'", show(o.output), n)
+		}
+	}
+	return cfg, parts, input, release, nil
+}
+
+// cut reads the flags and the module, and cuts the parts for the kids of
+// this machine.
+func (o *forkJoinFlags) cut(args []string) (cfg host.Config, parts []host.Range, input *os.File, err error) {
 	pos, guestArgs, err := o.fs.parse(args)
 	if err != nil {
 		return cfg, nil, nil, err
@@ -183,6 +218,7 @@ func (o *forkJoinFlags) plan(args []string) (cfg host.Config, parts []host.Range
 	if o.fs.seen[o.framesOpt] {
 		framing = o.framing
 	}
+	o.splitFraming = framing
 	if input, err = os.Open(o.split); err != nil {
 		return cfg, nil, nil, &usageError{"--split: " + pathError(err)}
 	}

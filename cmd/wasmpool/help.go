@@ -151,9 +151,20 @@ Kids:
                          retried once it has printed something
   --cache-dir DIR        compile cache (as for run)
 
+Other machines (as for run; see docs/remote.md):
+  -S, --sshlogin [N/]HOST
+                         run N parts at a time on HOST over ssh; ':' is this
+                         machine. Without -n, one part per kid, wherever
+                         they run. Repeatable
+  --ssh CMD              the ssh command (default: ssh)
+  --slurm[=N]            run N parts at a time as Slurm job steps
+  --srun CMD             the srun command (default: srun)
+  --remote-wasmpool CMD  what runs wasmpool there (default: wasmpool)
+
 Sandbox (nothing is granted by default):
   --dir HOST[:GUEST][:ro]
-                         grant a host directory (as for run). Repeatable
+                         grant a directory of the machine where the part
+                         runs (as for run). Repeatable
   --env NAME=VALUE       give the guest an environment variable; --env NAME
                          passes this process's value. Repeatable
   --ignore-section       ignore the module's wasmpool section (the grants it

@@ -42,7 +42,9 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 			return fail(abi.ExitSetup, "a batch of %d bytes, more than the %d a kid takes", h.Length, maxBatch)
 		}
 		if uint64(cap(data)) < h.Length {
-			data = make([]byte, h.Length)
+			// Batches grow by doubling and differ by a partial frame:
+			// grow ahead, or each slightly larger one faults a new buffer in.
+			data = make([]byte, h.Length, max(h.Length, 2*uint64(cap(data)), 64<<10))
 		}
 		data = data[:h.Length]
 		if err := readFull(in, data); err != nil {
