@@ -46,48 +46,79 @@ func TestBatchEcho(t *testing.T) {
 	}
 }
 
-// TestBatchKidsStayUpBetweenRuns: a batch pool's kids serve the next run
-// without starting again, and a run while one goes on is ErrBusy.
-func TestBatchKidsStayUpBetweenRuns(t *testing.T) {
-	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances}, "echo")
-	reqs := lines(2000, 3)
-	kids := func() string {
-		var pids []string
-		tasks, _ := filepath.Glob("/proc/self/task/*/children")
-		for _, f := range tasks {
-			b, _ := os.ReadFile(f)
-			pids = append(pids, strings.Fields(string(b))...)
-		}
-		slices.Sort(pids)
-		return strings.Join(pids, " ")
-	}
-	var before string
-	for run := range 3 {
-		var got int
-		for r, err := range p.Run(context.Background(), slices.Values(reqs)) {
-			if err != nil {
-				t.Fatalf("run %d: %v", run, err)
-			}
-			if string(r.Data) != string(reqs[got]) {
-				t.Fatalf("run %d: reply %d is %q, want %q", run, got, r.Data, reqs[got])
-			}
-			got++
-			if run == 1 && got == 1 {
-				for _, err := range p.Run(context.Background(), slices.Values(reqs)) {
-					if !errors.Is(err, host.ErrBusy) {
-						t.Errorf("a Run inside a Run: %v, want ErrBusy", err)
+// TestKidsStayUpBetweenRuns: a pool's kids serve the next run without
+// starting again, batch kids and session kids of an SDK guest alike, in
+// each mode, and a run while one goes on is ErrBusy.
+func TestKidsStayUpBetweenRuns(t *testing.T) {
+	for _, tc := range []struct {
+		inst host.Instances
+		mode host.Mode
+	}{{host.BatchInstances, host.Keep}, {host.SessionInstances, host.Ordered}, {host.SessionInstances, host.Stream}, {host.SessionInstances, host.Tagged}} {
+		t.Run(tc.inst.String()+"/"+tc.mode.String(), func(t *testing.T) {
+			p := newPool(t, host.Config{Mode: tc.mode, Instances: tc.inst}, "echo")
+			reqs := lines(2000, 3)
+			var before string
+			for run := range 3 {
+				var got []string
+				for r, err := range p.Run(context.Background(), slices.Values(reqs)) {
+					if err != nil {
+						t.Fatalf("run %d: %v", run, err)
+					}
+					got = append(got, string(r.Data))
+					if run == 1 && len(got) == 1 {
+						for _, err := range p.Run(context.Background(), slices.Values(reqs)) {
+							if !errors.Is(err, host.ErrBusy) {
+								t.Errorf("a Run inside a Run: %v, want ErrBusy", err)
+							}
+						}
 					}
 				}
+				want := make([]string, len(reqs))
+				for i, r := range reqs {
+					want[i] = string(r)
+				}
+				if tc.mode != host.Ordered && tc.mode != host.Keep {
+					slices.Sort(got)
+					slices.Sort(want)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("run %d: %d replies, want the %d requests back", run, len(got), len(reqs))
+				}
+				if run == 0 {
+					before = childPids()
+				} else if now := childPids(); now != before || now == "" {
+					t.Errorf("run %d: kids %q, after the first run %q", run, now, before)
+				}
 			}
+		})
+	}
+}
+
+// childPids lists this process's children, sorted.
+func childPids() string {
+	var pids []string
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		pids = append(pids, strings.Fields(string(b))...)
+	}
+	slices.Sort(pids)
+	return strings.Join(pids, " ")
+}
+
+// TestSessionKidsRecycled: MaxRequests still replaces a warm session kid.
+func TestSessionKidsRecycled(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Ordered, Kids: 1, MaxRequests: 150}, "echo")
+	var pids []string
+	for range 3 {
+		o := collect(t, p, lines(100, 4))
+		if o.fatal != nil || len(o.replies) != 100 || len(o.kidErrs) > 0 {
+			t.Fatalf("got %v, %d replies, kid errors %v", o.fatal, len(o.replies), o.kidErrs)
 		}
-		if got != len(reqs) {
-			t.Fatalf("run %d: %d replies", run, got)
-		}
-		if run == 0 {
-			before = kids()
-		} else if now := kids(); now != before || now == "" {
-			t.Errorf("run %d: kids %q, after the first run %q", run, now, before)
-		}
+		pids = append(pids, childPids())
+	}
+	if pids[0] == pids[2] {
+		t.Errorf("the kid after 300 requests with MaxRequests 150 is the first one: %v", pids)
 	}
 }
 

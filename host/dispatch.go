@@ -51,6 +51,7 @@ type dispatch struct {
 
 	failures  []time.Time
 	barren    int // kids in a row that failed before finishing a request
+	keepWarm  bool // well kids wait for the next run at the end (see Pool.Run)
 	lost      lostSlots
 	fatal     error
 	cancelled bool
@@ -326,26 +327,57 @@ func (d *dispatch) startKids() {
 }
 
 // closeInputs closes the request pipe of each kid that will get no more,
-// so that it finishes and exits.
+// so that it finishes and exits. At the clean end of a run whose kids
+// stay warm, the well ones are left to finish what they hold and wait.
 func (d *dispatch) closeInputs() {
 	noMore := (d.eof && len(d.retry) == 0) || d.cancelled || d.fatal != nil
 	for _, k := range d.kids {
 		if k == nil || !k.inOpen || k.unsent() > 0 {
 			continue
 		}
-		if noMore || d.retiring(k) {
+		if d.retiring(k) || noMore && !(d.keepWarm && d.endedClean()) {
 			k.closeInput()
 		}
 	}
 }
 
+// endedClean reports whether the run's input is over, all of it dealt
+// out, with no cancel and no fatal error.
+func (d *dispatch) endedClean() bool {
+	return d.eof && len(d.retry) == 0 && !d.cancelled && d.fatal == nil && !d.stopped
+}
+
 func (d *dispatch) finished() bool {
+	over := (d.eof && len(d.retry) == 0) || d.cancelled || d.fatal != nil
+	if !over {
+		return false
+	}
 	for _, k := range d.kids {
-		if k != nil {
+		if k != nil && !(d.keepWarm && d.endedClean() && d.idle(k)) {
 			return false
 		}
 	}
-	return (d.eof && len(d.retry) == 0) || d.cancelled || d.fatal != nil
+	return true
+}
+
+// idle reports whether kid k can wait for the next run as it is: up and
+// well, done with all it was given, every reply read and handed on. The
+// replies to the requests its last report says are done were written
+// before that report (the guest flushes before it reads), so they are in
+// the pipe: idle reads it dry first.
+func (d *dispatch) idle(k *kid) bool {
+	if !k.live() || k.exited || !k.inOpen || k.native || !k.up || d.retiring(k) ||
+		k.unsent() > 0 || k.held.len() > 0 || k.solo {
+		return false
+	}
+	for !k.outEOF && k.fault == nil && !d.stopped {
+		n := k.readReplies(d.cfg.MaxFrame, d.cfg.ReplyFraming.Overhead())
+		d.cutReplies(k)
+		if n == 0 {
+			break
+		}
+	}
+	return k.fault == nil && !k.outEOF && !d.stopped && k.inStart == k.inEnd
 }
 
 // cancel stops feeding: requests not yet written are dropped (a frame

@@ -221,10 +221,13 @@ func (p *Pool) guestEnv() []string {
 // the batch is split until the record that fails stands alone, and that
 // record's *RequestError carries the instance's *KidError.
 //
-// Run may be called again after a run is over. Kids of batch instances
-// stay up between runs; session kids end with their run's input, and each
-// run after the first starts new ones. Runs do not overlap: a second Run
-// while one is going yields ErrBusy.
+// Run may be called again after a run is over, and finds the kids up:
+// batch kids, and session kids of a module that declares the session
+// contract, whose instances then serve the next run's requests too (their
+// guests keep their state). A session kid of any other module (one run
+// with SessionInstances by force) ends with its run's input, as it may
+// hold its replies until its stdin ends. Runs do not overlap: a second
+// Run while one is going yields ErrBusy.
 func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Reply, error] {
 	return func(yield func(Reply, error) bool) {
 		fail := func(err error) bool {
@@ -375,8 +378,11 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 	kids := p.idle
 	p.idle = nil
 	p.mu.Unlock()
-	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.kids()), lost: newLostSlots(p.cfg)}
-	copy(d.kids, kids)
+	d := &dispatch{p: p, cfg: p.cfg, ctx: ctx, yield: yield, kids: make([]*kid, p.cfg.kids()), lost: newLostSlots(p.cfg),
+		keepWarm: p.mod.session || p.section != nil && p.section.Session}
+	for _, k := range kids {
+		d.kids[k.slot-1] = k
+	}
 	if p.cfg.Mode == Ordered {
 		d.order = make([]orderSlot, p.cfg.Window)
 	}
@@ -389,6 +395,16 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 	d.inbox = newInbox(requests, d.wake[1])
 	defer d.inbox.close()
 	d.run()
+	if d.endedClean() { // the kids left are idle: they wait for the next run
+		p.mu.Lock()
+		for slot, k := range d.kids {
+			if k != nil {
+				p.idle = append(p.idle, k)
+				d.kids[slot] = nil
+			}
+		}
+		p.mu.Unlock()
+	}
 }
 
 // runBatches runs the batch dispatch loop over the input that newInput
