@@ -50,7 +50,7 @@ type dispatch struct {
 	order   []orderSlot
 
 	failures  []time.Time
-	barren    int // kids in a row that failed before finishing a request
+	barren    int  // kids in a row that failed before finishing a request
 	keepWarm  bool // well kids wait for the next run at the end (see Pool.Run)
 	lost      lostSlots
 	fatal     error
