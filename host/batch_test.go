@@ -182,3 +182,32 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBreakOnLastReplyOfWarmRun: a consumer that stops at the last reply
+// of a run, which the pool may hand on while it checks that its session
+// kids are idle, gets Run back at once, and the kids are reaped.
+func TestBreakOnLastReplyOfWarmRun(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Stream, Instances: host.SessionInstances}, "echo")
+	reqs := lines(500, 8)
+	done := make(chan int)
+	go func() {
+		n := 0
+		for _, err := range p.Run(context.Background(), slices.Values(reqs)) {
+			if err != nil {
+				t.Error(err)
+			}
+			if n++; n == len(reqs) {
+				break
+			}
+		}
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n != len(reqs) {
+			t.Errorf("%d replies, want %d", n, len(reqs))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after the consumer stopped at its last reply")
+	}
+}

@@ -83,7 +83,7 @@ func (d *dispatch) run() {
 			}
 		}
 		d.closeInputs()
-		if d.finished() {
+		if d.finished() || d.stopped { // finished may hand on the last replies
 			break
 		}
 		d.poll()
@@ -335,7 +335,7 @@ func (d *dispatch) closeInputs() {
 		if k == nil || !k.inOpen || k.unsent() > 0 {
 			continue
 		}
-		if d.retiring(k) || noMore && !(d.keepWarm && d.endedClean()) {
+		if d.retiring(k) || noMore && !(d.keepWarm && d.endedClean() && (k.held.len() > 0 || d.parkable(k))) {
 			k.closeInput()
 		}
 	}
@@ -360,14 +360,21 @@ func (d *dispatch) finished() bool {
 	return true
 }
 
+// parkable reports whether kid k could wait for the next run once done
+// with what it holds; one that cannot is given EOF at the end instead (a
+// partial reply, a kid not started yet, one to retire).
+func (d *dispatch) parkable(k *kid) bool {
+	return k.live() && !k.exited && k.inOpen && !k.native && k.up && !d.retiring(k) && !k.solo &&
+		k.fault == nil && (k.held.len() > 0 || k.inStart == k.inEnd)
+}
+
 // idle reports whether kid k can wait for the next run as it is: up and
 // well, done with all it was given, every reply read and handed on. The
 // replies to the requests its last report says are done were written
 // before that report (the guest flushes before it reads), so they are in
 // the pipe: idle reads it dry first.
 func (d *dispatch) idle(k *kid) bool {
-	if !k.live() || k.exited || !k.inOpen || k.native || !k.up || d.retiring(k) ||
-		k.unsent() > 0 || k.held.len() > 0 || k.solo {
+	if !d.parkable(k) || k.unsent() > 0 || k.held.len() > 0 {
 		return false
 	}
 	for !k.outEOF && k.fault == nil && !d.stopped {

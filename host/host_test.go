@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,14 +66,32 @@ func newPool(t *testing.T, cfg host.Config, args ...string) *host.Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	openPools.Lock()
+	openPools.n[t]++
+	openPools.Unlock()
 	t.Cleanup(func() {
 		p.Close()
-		if !parallel[t.Name()] {
+		// Kids stay up between runs: check when the test's last pool closed.
+		openPools.Lock()
+		openPools.n[t]--
+		last := openPools.n[t] == 0
+		if last {
+			delete(openPools.n, t)
+		}
+		openPools.Unlock()
+		if last && !parallel[t.Name()] {
 			checkNoKids(t)
 		}
 	})
 	return p
 }
+
+// openPools counts each test's pools not closed yet (tests that run in
+// parallel are checked by their parent, see parallel).
+var openPools = struct {
+	sync.Mutex
+	n map[*testing.T]int
+}{n: map[*testing.T]int{}}
 
 // parallel names the tests that run beside others, whose children the
 // check for left-over kids cannot tell apart: their parent test checks.

@@ -398,6 +398,9 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 	if d.endedClean() { // the kids left are idle: they wait for the next run
 		p.mu.Lock()
 		for slot, k := range d.kids {
+			if p.closed || ctx.Err() != nil {
+				break // Close came meanwhile: shutdown kills them
+			}
 			if k != nil {
 				p.idle = append(p.idle, k)
 				d.kids[slot] = nil

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Remote places kids on another machine. Each of its kids is a process
@@ -78,8 +80,12 @@ func SSH(login string, ssh []string) (Remote, error) {
 	if ssh == nil {
 		ssh = []string{"ssh"}
 	}
-	// -T: no terminal, so the stream is binary-safe; -x: no X11; -a: no agent.
-	cmd := append(slices.Clone(ssh), "-T", "-x", "-a", "--", host)
+	// -T: no terminal, so the stream is binary-safe; -x: no X11; -a: no
+	// agent; BatchMode: fail rather than prompt (a kid cannot answer, and
+	// ssh would stop on the terminal); ConnectTimeout: a host that does
+	// not answer is a dead kid within seconds. Options given in ssh come
+	// first and win.
+	cmd := append(slices.Clone(ssh), "-T", "-x", "-a", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "--", host)
 	return Remote{Name: "ssh " + host, Kids: kids, Command: cmd}, nil
 }
 
@@ -113,6 +119,10 @@ func AllocateSlurm(ctx context.Context, tasks int, salloc []string) (*SlurmJob, 
 	}
 	argv := append(slices.Clone(salloc), "--no-shell", fmt.Sprintf("--ntasks=%d", tasks), "--cpus-per-task=1", "--job-name=wasmpool")
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// SIGTERM, not SIGKILL: salloc then withdraws its pending request,
+	// which would otherwise be granted later and held with no shell.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	err := cmd.Run()

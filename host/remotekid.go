@@ -91,9 +91,12 @@ func readSpec(r io.Reader) (kidside.Spec, error) {
 	if err := json.Unmarshal(js, &spec); err != nil {
 		return spec, fmt.Errorf("the kid's spec: %w", err)
 	}
-	if b, err := hex.DecodeString(spec.ModuleSHA256); err != nil || len(b) != sha256.Size {
+	b, err := hex.DecodeString(spec.ModuleSHA256)
+	if err != nil || len(b) != sha256.Size {
 		return spec, fmt.Errorf("the kid's spec names no module by its SHA-256")
 	}
+	spec.ModuleSHA256 = hex.EncodeToString(b)
+	spec.Remote, spec.Where = nil, "" // this end runs the kid itself
 	return spec, nil
 }
 
@@ -119,9 +122,10 @@ func cachedModule(cache string, spec kidside.Spec, out *kidside.MessageWriter, i
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
 		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
-	_, statErr := os.Stat(path)
-	hello, _ := json.Marshal(kidside.Hello{NeedModule: statErr != nil})
-	if err := out.Send(kidside.MsgHello, hello); err != nil || statErr == nil {
+	st, statErr := os.Stat(path)
+	have := statErr == nil && st.Size() == spec.ModuleSize
+	hello, _ := json.Marshal(kidside.Hello{NeedModule: !have})
+	if err := out.Send(kidside.MsgHello, hello); err != nil || have {
 		return path, err
 	}
 	tmp, err := os.CreateTemp(dir, "receiving-*")

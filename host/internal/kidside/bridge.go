@@ -26,6 +26,9 @@ import (
 // kid's.
 func bridge(spec Spec) int {
 	closeInherited(ReadsFD)
+	for fd := ReportsFD; fd <= ReadsFD; fd++ {
+		syscall.CloseOnExec(fd) // the transport's descendants must not hold the kid's pipes open
+	}
 	name := spec.Where
 	if name == "" {
 		name = strings.Join(spec.Remote, " ")
@@ -114,6 +117,12 @@ func expect(r io.Reader, want Kind, v any) error {
 	k, payload, err := ReadMessage(r, nil)
 	if err != nil {
 		return err
+	}
+	if k == MsgHello && want != MsgHello { // a refusal after all
+		var h Hello
+		if json.Unmarshal(payload, &h) == nil && h.Error != "" {
+			return errors.New(h.Error)
+		}
 	}
 	if k != want {
 		return fmt.Errorf("the kid sent a message of kind %q where %q was due", k, want)
