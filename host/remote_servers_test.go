@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,13 +15,13 @@ import (
 
 // sshRemote is a Remote of kids kids behind the test's own sshd: this
 // test binary, serving as "wasmpool kid", with the test's remote cache.
-func sshRemote(s *remotetest.SSH, hostAlias string, kids int) host.Remote {
+func sshRemote(t *testing.T, s *remotetest.SSH, hostAlias string, kids int) host.Remote {
 	r, err := host.SSH(hostAlias, s.Command)
 	if err != nil {
 		panic(err)
 	}
 	r.Kids = kids
-	r.Wasmpool = []string{"env", serveKidEnv + "=1", "XDG_CACHE_HOME=" + remoteCache, os.Args[0]}
+	r.Wasmpool = append([]string{"env"}, farEnd(t, remoteCache)...)
 	return r
 }
 
@@ -38,7 +37,7 @@ func TestSSH(t *testing.T) {
 				name := inst.String() + "/" + mode.String() + "/" + map[int]string{0: "all-remote", 1: "half"}[local]
 				t.Run(name, func(t *testing.T) {
 					cfg := host.Config{Kids: local, Mode: mode, Instances: inst, BatchSize: 16 << 10,
-						Remotes: []host.Remote{sshRemote(s, s.Hosts[0], 2-local)}}
+						Remotes: []host.Remote{sshRemote(t, s, s.Hosts[0], 2-local)}}
 					checkSameReplies(t, newPool(t, cfg, "echo"), reqs, mode == host.Ordered)
 				})
 			}
@@ -85,10 +84,10 @@ func TestSSHKills(t *testing.T) {
 				s := remotetest.SSHD(t)
 				var stderr strings.Builder
 				p := newPool(t, host.Config{Kids: 1, Mode: host.Ordered, Instances: inst, BatchSize: 4 << 10, Retries: 3,
-					Remotes: []host.Remote{sshRemote(s, s.Hosts[0], 2)}, Stderr: &lockedWriter{w: &stderr}}, "echo")
+					Remotes: []host.Remote{sshRemote(t, s, s.Hosts[0], 2)}, Stderr: &lockedWriter{w: &stderr}}, "echo")
 				checkFaultLosesNothing(t, p, lines(30000, 13), func() bool {
 					if fault == "kill sshd" {
-						if len(remoteProcs(true)) < 2 {
+						if len(remoteProcs(t, true)) < 2 {
 							return false // strike once both remote kids run
 						}
 						s.KillAll()
@@ -120,7 +119,7 @@ func TestSlurm(t *testing.T) {
 		for _, mode := range []host.Mode{host.Stream, host.Ordered} {
 			t.Run(inst.String()+"/"+mode.String(), func(t *testing.T) {
 				r := host.Srun(job.ID, 2, nil)
-				r.Wasmpool = []string{"env", serveKidEnv + "=1", "XDG_CACHE_HOME=" + remoteCache, os.Args[0]}
+				r.Wasmpool = append([]string{"env"}, farEnd(t, remoteCache)...)
 				cfg := host.Config{Mode: mode, Instances: inst, BatchSize: 16 << 10, Remotes: []host.Remote{r}}
 				checkSameReplies(t, newPool(t, cfg, "echo"), reqs, mode == host.Ordered)
 			})
@@ -128,7 +127,7 @@ func TestSlurm(t *testing.T) {
 	}
 	t.Run("timeout", func(t *testing.T) {
 		r := host.Srun(job.ID, 2, nil)
-		r.Wasmpool = []string{"env", serveKidEnv + "=1", "XDG_CACHE_HOME=" + remoteCache, os.Args[0]}
+		r.Wasmpool = append([]string{"env"}, farEnd(t, remoteCache)...)
 		p := newPool(t, host.Config{Mode: host.Ordered, Instances: host.BatchInstances, Timeout: 500 * time.Millisecond,
 			Remotes: []host.Remote{r}}, "loop")
 		o := collect(t, p, requests(100, 20))
@@ -141,14 +140,14 @@ func TestSlurm(t *testing.T) {
 	for _, fault := range []string{"kill the guest's process", "scancel a step"} {
 		t.Run(fault, func(t *testing.T) {
 			r := host.Srun(job.ID, 2, nil)
-			r.Wasmpool = []string{"env", serveKidEnv + "=1", "XDG_CACHE_HOME=" + remoteCache, os.Args[0]}
+			r.Wasmpool = append([]string{"env"}, farEnd(t, remoteCache)...)
 			p := newPool(t, host.Config{Kids: 1, Mode: host.Ordered, Instances: host.BatchInstances, BatchSize: 4 << 10,
 				Retries: 3, Remotes: []host.Remote{r}}, "echo")
 			checkFaultLosesNothing(t, p, lines(30000, 19), func() bool {
 				if fault == "kill the guest's process" {
 					return killRemote(t, 2)
 				}
-				if len(remoteProcs(true)) < 2 {
+				if len(remoteProcs(t, true)) < 2 {
 					return false // strike once both steps run their guests
 				}
 				steps, err := c.Cmd("squeue", "--steps", "--noheader", "--format=%i", "--jobs="+job.ID).Output()

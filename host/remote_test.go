@@ -28,12 +28,23 @@ var remoteCache string
 // loopRemote is a Remote whose transport is env(1) on this machine: the
 // wire, the module cache and the bridge as over ssh, without sshd.
 func loopRemote(t *testing.T, kids int, cache string) host.Remote {
-	return host.Remote{
-		Name:     "loop",
-		Kids:     kids,
-		Command:  []string{"env"},
-		Wasmpool: []string{serveKidEnv + "=1", "XDG_CACHE_HOME=" + cache, os.Args[0]},
-	}
+	return host.Remote{Name: "loop", Kids: kids, Command: []string{"env"}, Wasmpool: farEnd(t, cache)}
+}
+
+// farEnd is what runs this test binary as "wasmpool kid" at the far end,
+// with the given cache, marked with the test's name (see remoteProcs).
+func farEnd(t *testing.T, cache string) []string {
+	return []string{serveKidEnv + "=1", "XDG_CACHE_HOME=" + cache, "WASMPOOL_TEST_TAG=" + testTag(t), os.Args[0]}
+}
+
+// testTag is t's name as one shell word.
+func testTag(t *testing.T) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, t.Name())
 }
 
 // TestRemoteLoop runs pools whose kids are all or half behind the wire,
@@ -123,39 +134,51 @@ func checkFaultLosesNothing(t *testing.T, p *host.Pool, reqs [][]byte, fault fun
 	}
 }
 
-// killRemote kills one process behind a remote kid: with depth 1 the
-// relay ("wasmpool kid"), with depth 2 the process it runs the guest in.
+// killRemote kills one process behind a remote kid of test t: with
+// depth 1 the relay ("wasmpool kid"), with depth 2 the process it runs
+// the guest in.
 func killRemote(t *testing.T, depth int) bool {
-	for _, pid := range remoteProcs(depth == 2) {
+	for _, pid := range remoteProcs(t, depth == 2) {
 		t.Logf("killing pid %d, %d below the bridge", pid, depth)
 		return syscall.Kill(pid, syscall.SIGKILL) == nil
 	}
 	return false
 }
 
-// remoteProcs returns the relays behind the test's remote kids, or the
+// remoteProcs returns the relays behind test t's remote kids, or the
 // processes they run the guests in. They are told by their environment:
-// both have the test's remote cache; a guest's process also has its kid
+// both have t's tag (see farEnd); a guest's process also has its kid
 // spec, muxed.
-func remoteProcs(guests bool) []int {
-	mark := []byte("XDG_CACHE_HOME=" + remoteCache + "\x00")
+func remoteProcs(t *testing.T, guests bool) []int {
 	var pids []int
-	envs, _ := filepath.Glob("/proc/[0-9]*/environ")
-	for _, f := range envs {
-		env, err := os.ReadFile(f)
-		if err != nil || !bytes.Contains(env, mark) || bytes.Contains(env, []byte(`"muxed":true`)) != guests {
-			continue
+	for pid, env := range tagged(t) {
+		if bytes.Contains(env, []byte(`"muxed":true`)) == guests {
+			pids = append(pids, pid)
 		}
-		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// tagged returns the processes with t's tag in their environment, and
+// that environment.
+func tagged(t *testing.T) map[int][]byte {
+	mark := []byte("WASMPOOL_TEST_TAG=" + testTag(t) + "\x00")
+	found := map[int][]byte{}
+	envs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, f := range envs {
+		if env, err := os.ReadFile(f); err == nil && bytes.Contains(env, mark) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+			found[pid] = env
+		}
+	}
+	return found
 }
 
 // TestRemoteHostile runs misbehaving guests on remote kids only: the
 // culprit is reported as with local kids, a timed-out remote kid is
 // killed through its connection, and nothing is left running behind it.
 func TestRemoteHostile(t *testing.T) {
+	t.Cleanup(func() { checkNoKids(t) }) // after every parallel subtest
 	for _, tc := range []struct {
 		name    string
 		cfg     host.Config
@@ -168,6 +191,8 @@ func TestRemoteHostile(t *testing.T) {
 		{"memory bomb", host.Config{Mode: host.Ordered, MemoryLimit: 64 << 20}, []string{"grow"}, 50},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			parallel[t.Name()] = true
+			t.Parallel()
 			tc.cfg.Remotes = []host.Remote{loopRemote(t, 2, remoteCache)}
 			p := newPool(t, tc.cfg, tc.args...)
 			reqs := requests(100, tc.culprit)
@@ -185,20 +210,16 @@ func TestRemoteHostile(t *testing.T) {
 	}
 }
 
-// checkNoRemoteKids fails if a process behind loopRemote outlives its
-// pool by more than a few seconds.
+// checkNoRemoteKids fails if a process behind test t's remote kids
+// outlives its pool by more than a few seconds.
 func checkNoRemoteKids(t *testing.T) {
 	t.Helper()
-	mark := []byte("XDG_CACHE_HOME=" + remoteCache + "\x00")
 	var left []string
 	for range 100 {
 		left = left[:0]
-		envs, _ := filepath.Glob("/proc/[0-9]*/environ")
-		for _, f := range envs {
-			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, mark) {
-				cmd, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "cmdline"))
-				left = append(left, filepath.Base(filepath.Dir(f))+" "+string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
-			}
+		for pid := range tagged(t) {
+			cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			left = append(left, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
 		}
 		if len(left) == 0 {
 			return
