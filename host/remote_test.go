@@ -174,22 +174,37 @@ func tagged(t *testing.T) map[int][]byte {
 	return found
 }
 
-// TestRemoteHostile runs misbehaving guests on remote kids only: the
-// culprit is reported as with local kids, a timed-out remote kid is
-// killed through its connection, and nothing is left running behind it.
-func TestRemoteHostile(t *testing.T) {
-	t.Cleanup(func() { checkNoKids(t) }) // after every parallel subtest
-	for _, tc := range []struct {
-		name    string
-		cfg     host.Config
-		args    []string
-		culprit int
-	}{
-		{"exit 3 mid-stream", host.Config{Mode: host.Ordered}, []string{"exit", "3"}, 60},
+// TestRemoteSpinningGuests runs guests that loop forever on one request, on
+// remote kids only: the culprit is reported timed out as with local
+// kids, the remote kid is killed through its connection, and nothing is
+// left running behind it.
+func TestRemoteSpinningGuests(t *testing.T) {
+	runRemoteCulprits(t, []remoteCulprit{
 		{"infinite loop", host.Config{Mode: host.Ordered, Timeout: 300 * time.Millisecond}, []string{"loop"}, 20},
 		{"batch infinite loop", host.Config{Mode: host.Ordered, Instances: host.BatchInstances, Timeout: 300 * time.Millisecond}, []string{"loop"}, 20},
+	})
+}
+
+// TestRemoteGuestFailures: a remote guest that exits or runs out of
+// memory on one request fails that request alone, as a local one does.
+func TestRemoteGuestFailures(t *testing.T) {
+	runRemoteCulprits(t, []remoteCulprit{
+		{"exit 3 mid-stream", host.Config{Mode: host.Ordered}, []string{"exit", "3"}, 60},
 		{"memory bomb", host.Config{Mode: host.Ordered, MemoryLimit: 64 << 20}, []string{"grow"}, 50},
-	} {
+	})
+}
+
+// remoteCulprit is a guest that fails on request culprit of 100.
+type remoteCulprit struct {
+	name    string
+	cfg     host.Config
+	args    []string
+	culprit int
+}
+
+func runRemoteCulprits(t *testing.T, cases []remoteCulprit) {
+	t.Cleanup(func() { checkNoKids(t) }) // after every parallel subtest
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			parallel[t.Name()] = true
 			t.Parallel()
