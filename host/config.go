@@ -325,11 +325,7 @@ func (c Config) normalize() (Config, error) {
 		c.Stderr = os.Stderr
 	}
 	if c.CacheDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		c.CacheDir = filepath.Join(dir, "wasmpool")
+		c.CacheDir = defaultCacheDir()
 	}
 	if c.MaxFrame < 0 {
 		return bad("MaxFrame", "%d is negative", c.MaxFrame)
@@ -390,6 +386,16 @@ func (c Config) pipeSize(instance string) int {
 		return batchPipeSize
 	}
 	return defaultPipeSize
+}
+
+// defaultCacheDir is CacheDir's default: the user's cache directory
+// (os.UserCacheDir, else the temporary one) + "/wasmpool".
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "wasmpool")
 }
 
 // kids is the number of kids, here and on other machines.

@@ -60,10 +60,7 @@ func ServeKid() int {
 		out.Send(kidside.MsgHello, js)
 		return kidFail("%v", err)
 	}
-	cache, err := defaultCacheDir()
-	if err != nil {
-		return refuse(err)
-	}
+	cache := defaultCacheDir()
 	path, err := cachedModule(cache, spec, out, in)
 	if err != nil {
 		return refuse(err)
@@ -98,11 +95,6 @@ func readSpec(r io.Reader) (kidside.Spec, error) {
 	spec.ModuleSHA256 = hex.EncodeToString(b)
 	spec.Remote, spec.Where = nil, "" // this end runs the kid itself
 	return spec, nil
-}
-
-func defaultCacheDir() (string, error) {
-	c, err := Config{Module: "-"}.normalize()
-	return c.CacheDir, err
 }
 
 // cachedModule returns the path of the module spec names in the cache,
