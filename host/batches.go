@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +35,7 @@ type batchInput interface {
 type finished struct {
 	first, count int
 	out          []byte // the batch's output
+	body         []byte // the buffer out is in, for batchRun.reuse
 	kid          int
 	err          error // the record's error (count is 1)
 	payload      []byte
@@ -51,6 +54,16 @@ type batchRun struct {
 	// consumer wants no more. fail reports an error, likewise.
 	output func(f *finished) bool
 	fail   func(err error) bool
+	// recycle says output keeps no part of a finished output once it
+	// returns (Filter), so its buffer can take another result.
+	recycle bool
+	spare   [][]byte // result buffers to use again
+
+	// file is the input when it is a regular file: the kids on this
+	// machine read their batches from it themselves (it is passed to each
+	// as generation fileGen), and the pool reads a failed batch again.
+	file    *os.File
+	fileGen uint64
 
 	kids   []*batchKid
 	retry  []*batch // batches to run again (parts of failed ones) before new ones
@@ -176,6 +189,12 @@ func (d *batchRun) feed() {
 			if b == nil {
 				break
 			}
+			if b.inFile && d.giveFile(k) {
+				d.p.stats.FileBatches++
+			} else if !d.load(b) {
+				d.failAll(b, d.fatal)
+				break
+			}
 			b.id = d.nextID
 			d.nextID++
 			k.queue = append(k.queue, b)
@@ -189,6 +208,43 @@ func (d *batchRun) feed() {
 			k.writeBatches()
 		}
 	}
+}
+
+// giveFile passes the run's input file to k, if it has not got it yet,
+// and reports whether k has it.
+func (d *batchRun) giveFile(k *batchKid) bool {
+	if k.fileGen == d.fileGen {
+		return true
+	}
+	k.fileGen = 0
+	if k.proc.control < 0 {
+		return false // a bridge to another machine
+	}
+	if err := k.proc.passFile(d.file, d.fileGen); err != nil {
+		fmt.Fprintf(d.cfg.Stderr, "wasmpool: kid %d: passing it the input file: %v; it is sent its batches\n", k.slot, err)
+		return false
+	}
+	k.fileGen = d.fileGen
+	return true
+}
+
+// load reads b's bytes from the input file, if they are not in memory; if
+// it cannot, the run is given up.
+func (d *batchRun) load(b *batch) bool {
+	if b.data != nil || b.size == 0 {
+		return true
+	}
+	data := make([]byte, b.size)
+	n, err := d.file.ReadAt(data, b.off)
+	switch {
+	case n == b.size:
+		b.data = data
+		return true
+	case err == io.EOF:
+		err = fmt.Errorf("it ends at byte %d, inside a batch: it was cut short while the pool read it", b.off+int64(n))
+	}
+	d.giveUp(fmt.Errorf("host: reading the input file again: %w", err))
+	return false
 }
 
 // take returns the next batch for k, or nil.
@@ -214,7 +270,7 @@ func (d *batchRun) take(k *batchKid) *batch {
 		return nil
 	}
 	d.took(b.count)
-	d.inFlight += len(b.data)
+	d.inFlight += b.size
 	return b
 }
 
@@ -276,6 +332,7 @@ func (d *batchRun) emit(f *finished) {
 		ok = d.fail(&RequestError{Index: f.first, Request: f.payload, Err: f.err})
 	} else {
 		ok = d.output(f)
+		d.reuse(f.body)
 	}
 	if !ok {
 		d.stopped = true
@@ -351,9 +408,12 @@ func (d *batchRun) dropped(b *batch) {
 	}
 }
 
-// failAll reports every record of b.
+// failAll reports every record of b, with its payload if it can be read.
 func (d *batchRun) failAll(b *batch, err error) {
 	data := b.data
+	if b.inFile && data == nil && d.load(b) {
+		data = b.data
+	}
 	for i := range b.count {
 		adv, payload, _ := d.cfg.Framing.Split(data, true, 0)
 		if adv <= 0 {
@@ -362,7 +422,7 @@ func (d *batchRun) failAll(b *batch, err error) {
 		d.recordFailed(b.first+i, payload, err)
 		data = data[adv:]
 	}
-	d.inFlight -= len(b.data)
+	d.inFlight -= b.size
 }
 
 func (d *batchRun) finishedAll() bool {
@@ -481,6 +541,10 @@ func (d *batchRun) readResults(k *batchKid) {
 				return
 			}
 		}
+		if k.body == nil && len(d.spare) > 0 {
+			k.body = d.spare[len(d.spare)-1]
+			d.spare = d.spare[:len(d.spare)-1]
+		}
 		whole, err := k.readResult(uint64(d.cfg.outputLimit()) + 1<<20)
 		if err != nil {
 			k.kill(err)
@@ -489,13 +553,15 @@ func (d *batchRun) readResults(k *batchKid) {
 		if !whole {
 			return
 		}
-		b, r, out, stderr := k.takeResult()
-		d.result(k, b, r, out, stderr)
+		b, r, body := k.takeResult()
+		d.result(k, b, r, body)
 	}
 }
 
-// result deals with the end of one batch's instance.
-func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, stderr []byte) {
+// result deals with the end of one batch's instance, given its result's
+// body: output, then stderr.
+func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []byte) {
+	out, stderr := body[:r.Stdout:r.Stdout], body[r.Stdout:]
 	d.barren = 0
 	d.lost.finished(k.slot)
 	var cause error
@@ -512,7 +578,13 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, st
 		d.successes++
 		d.forward(k, stderr)
 		d.p.stats.Replies += d.replyCount(out)
-		d.finish(&finished{first: b.first, count: b.count, out: out, kid: k.slot, inBytes: len(b.data)})
+		d.finish(&finished{first: b.first, count: b.count, out: out, body: body, kid: k.slot, inBytes: b.size})
+		return
+	}
+	defer d.reuse(body)
+	if r.Flags&kidside.InputUnreadable != 0 {
+		d.giveUp(fmt.Errorf("host: kid %d could not read the input file: %s", k.slot, stderr))
+		d.failAll(b, d.fatal)
 		return
 	}
 	ke := &KidError{Kid: k.slot, Pid: k.pid, ExitCode: int(r.Status), Err: cause}
@@ -524,6 +596,15 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, out, st
 	}
 	ke.Stderr, ke.Trap = tail.lines, tail.trap
 	d.failed(k, b, int(r.Consumed), -1, ke, stderr)
+}
+
+// reuse keeps a result's buffer for another result, if output keeps
+// nothing of it: a few of them, none huge, so that results are read into
+// memory already faulted in.
+func (d *batchRun) reuse(body []byte) {
+	if d.recycle && body != nil && cap(body) <= 64<<20 && len(d.spare) < len(d.kids)+2 {
+		d.spare = append(d.spare, body[:0])
+	}
 }
 
 func (d *batchRun) replyCount(out []byte) int {
@@ -550,9 +631,13 @@ func (d *batchRun) forward(k *batchKid, stderr []byte) {
 // with what that read brought, and whatever runs past the timeout costs a
 // timeout each time it runs; after that, parts are halved.
 func (d *batchRun) failed(k *batchKid, b *batch, consumed, lastStart int, cause *KidError, stderr []byte) {
+	if !d.load(b) {
+		d.failAll(b, d.fatal)
+		return
+	}
 	suspects := b.count
 	if consumed >= 0 {
-		n, c := d.cfg.Framing.Whole(b.data[:consumed], consumed == len(b.data), 0)
+		n, c := d.cfg.Framing.Whole(b.data[:consumed], consumed == b.size, 0)
 		if suspects = c; n < consumed {
 			suspects++ // a frame read in part
 		}
@@ -587,7 +672,7 @@ func (d *batchRun) failed(k *batchKid, b *batch, consumed, lastStart int, cause 
 	d.soloFailed++
 	d.forward(k, stderr)
 	_, payload, _ := d.cfg.Framing.Split(one.data, true, 0)
-	d.inFlight -= len(one.data)
+	d.inFlight -= one.size
 	d.recordFailed(one.first, payload, cause)
 	d.checkHopeless(cause)
 }
@@ -653,9 +738,9 @@ func (d *batchRun) part(b *batch, i, j, attempt int) *batch {
 	lo := d.cfg.Framing.Skip(b.data, i)
 	hi := lo + d.cfg.Framing.Skip(b.data[lo:], j-i)
 	if j == b.count {
-		hi = len(b.data)
+		hi = b.size
 	}
-	return &batch{first: b.first + i, count: j - i, data: b.data[lo:hi:hi], attempt: attempt}
+	return &batch{first: b.first + i, count: j - i, size: hi - lo, data: b.data[lo:hi:hi], inFile: b.inFile, off: b.off + int64(lo), attempt: attempt}
 }
 
 // ended deals with a kid whose process has exited and whose pipes are
@@ -679,7 +764,7 @@ func (d *batchRun) ended(k *batchKid) {
 		b := k.queue[0]
 		k.queue = k.queue[1:]
 		consumed, lastStart := -1, -1
-		if readsOK && id == b.id && read <= uint64(len(b.data)) && lastRead <= read {
+		if readsOK && id == b.id && read <= uint64(b.size) && lastRead <= read {
 			consumed, lastStart = int(read), int(lastRead)
 		}
 		d.failed(k, b, consumed, lastStart, ke, nil)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -52,6 +54,7 @@ func (ri *recordInput) cut(d *batchRun, size int) (*batch, bool) {
 		}
 		b.first = d.index
 	}
+	b.size = len(b.data)
 	return b, b.count > 0
 }
 
@@ -63,7 +66,7 @@ func (ri *recordInput) close()          { ri.in.close() }
 // frames, counted, not cut one by one. A frame over the limit is skipped
 // as it streams by, and reported once.
 type streamInput struct {
-	src *byteInbox
+	src byteSource
 	f   frames.Framing
 	max int // Config.MaxFrame
 
@@ -79,22 +82,22 @@ func (si *streamInput) close()          { si.src.close() }
 
 func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 	for !si.done && !d.stopped {
-		data, eof, err := si.src.avail()
+		data, eof, readErr := si.src.avail()
 		if si.skipping || si.skipBytes > 0 {
 			if n, more := si.skip(data); n > 0 || !more {
 				si.src.consume(n)
 				continue
 			}
-			if !eof && err == nil {
+			if !eof && readErr == nil {
+				if si.src.want() {
+					continue
+				}
 				return nil, false // the rest of the oversize frame is still to come
 			}
 			si.skipping, si.skipBytes = false, 0
 		}
-		if len(data) == 0 && (eof || err != nil) {
-			if err != nil {
-				d.giveUp(fmt.Errorf("host: reading the input: %w", err))
-			}
-			si.done = true
+		if len(data) == 0 && (eof || readErr != nil) {
+			si.readFailed(d, readErr)
 			return nil, false
 		}
 		n, count := si.f.Whole(data, eof, size)
@@ -109,8 +112,13 @@ func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 			case err != nil:
 				si.failed(d, data, err)
 				continue
+			case adv == 0 && readErr != nil:
+				si.readFailed(d, readErr)
+				return nil, false
 			case adv == 0:
-				si.src.want()
+				if si.src.want() {
+					continue
+				}
 				return nil, false
 			}
 			n, count = adv, 1
@@ -120,12 +128,23 @@ func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 				continue // the first frame is over the limit: Split says so next time
 			}
 		}
+		b := &batch{first: d.index, count: count, size: n, data: data[:n:n]}
+		if off := si.src.offset(); off >= 0 {
+			b.inFile, b.off, b.data = true, off, nil
+		}
 		si.src.consume(n)
-		b := &batch{first: d.index, count: count, data: data[:n:n]}
 		d.index += count
 		return b, true
 	}
 	return nil, false
+}
+
+// readFailed ends the input, after a read error if err is not nil.
+func (si *streamInput) readFailed(d *batchRun, err error) {
+	if err != nil {
+		d.giveUp(fmt.Errorf("host: reading the input: %w", err))
+	}
+	si.done = true
 }
 
 // underLimit returns the prefix of data's count whole frames that ends
@@ -201,6 +220,98 @@ func leUint64(b []byte) uint64 {
 	}
 	return v
 }
+
+// byteSource is where streamInput's bytes come from: what is read and not
+// taken is avail's data, taken from the front by consume.
+type byteSource interface {
+	// avail returns what is read and not taken yet.
+	avail() (data []byte, eof bool, err error)
+	// want says the loop needs more than avail returned to go on; it
+	// reports whether more is there already (else the loop is woken).
+	want() bool
+	consume(n int)
+	// unread reports how many bytes are still to be taken, as far as known.
+	unread() int
+	// offset is the input file's offset of avail's data, if the kids can
+	// read the batches from the file themselves; -1 otherwise, and then
+	// avail's data stays valid for good.
+	offset() int64
+	close()
+}
+
+// fileSource reads a regular file (Filter's src) in the loop's goroutine,
+// with pread: the loop cuts batches from what it reads, to count their
+// frames and find where they end, and sends the kids the batches' places
+// in the file, which they read themselves. So the buffer is used again
+// and again: no batch points into it.
+type fileSource struct {
+	f             *os.File
+	end           int64 // the file's size when the run began
+	buf           []byte
+	off           int64 // the file offset of buf[0]
+	taken, filled int
+	eof, needed   bool
+	err           error
+}
+
+// newFileSource returns a source for f, read from its current offset on,
+// or nil if f is not a regular file.
+func newFileSource(f *os.File, maxBatch int) *fileSource {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil
+	}
+	return &fileSource{f: f, end: fi.Size(), off: off, buf: make([]byte, max(16<<20, 4*maxBatch))}
+}
+
+func (s *fileSource) avail() ([]byte, bool, error) {
+	if !s.eof && s.err == nil && (s.needed || s.filled-s.taken < len(s.buf)/4) {
+		s.fill()
+	}
+	return s.buf[s.taken:s.filled:s.filled], s.eof, s.err
+}
+
+// fill moves what is not taken to the front of the buffer (doubling it
+// for a frame that does not fit) and reads as much as fits after it.
+func (s *fileSource) fill() {
+	if s.needed && s.taken == 0 && s.filled == len(s.buf) {
+		s.buf = append(s.buf, make([]byte, len(s.buf))...)
+	}
+	s.needed = false
+	s.filled = copy(s.buf, s.buf[s.taken:s.filled])
+	s.off += int64(s.taken)
+	s.taken = 0
+	n, err := s.f.ReadAt(s.buf[s.filled:], s.off+int64(s.filled))
+	s.filled += n
+	switch {
+	case err == io.EOF:
+		s.eof = true
+	case err != nil:
+		s.err = err
+	}
+}
+
+func (s *fileSource) want() bool {
+	if s.eof || s.err != nil {
+		return false
+	}
+	s.needed = true
+	s.fill()
+	return true
+}
+
+func (s *fileSource) consume(n int) { s.taken += n }
+func (s *fileSource) offset() int64 { return s.off + int64(s.taken) }
+func (s *fileSource) unread() int {
+	return s.filled - s.taken + int(max(0, s.end-s.off-int64(s.filled)))
+}
+
+// close leaves the file's offset after what was taken, as a reader would.
+func (s *fileSource) close() { s.f.Seek(s.offset(), io.SeekStart) }
 
 // byteInbox reads the caller's byte stream in a goroutine of its own, into
 // buffers that batches then point into: the input is copied once, from the
@@ -293,11 +404,12 @@ func (in *byteInbox) avail() (data []byte, eof bool, err error) {
 }
 
 // want says the loop needs more than is read to go on.
-func (in *byteInbox) want() {
+func (in *byteInbox) want() bool {
 	in.mu.Lock()
 	in.needed = true
 	in.room.Signal()
 	in.mu.Unlock()
+	return false
 }
 
 // consume takes n bytes from the front.
@@ -311,6 +423,8 @@ func (in *byteInbox) consume(n int) {
 	in.mu.Unlock()
 }
 
+func (in *byteInbox) offset() int64 { return -1 }
+
 func (in *byteInbox) unread() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -323,3 +437,7 @@ func (in *byteInbox) close() {
 	in.room.Signal()
 	in.mu.Unlock()
 }
+
+// fileGens numbers the input files passed to kids (see batchRun.file), so
+// that a kid kept from an earlier run knows a new one from the one it has.
+var fileGens atomic.Uint64

@@ -15,10 +15,15 @@ import (
 // batch is a run of whole request frames dealt to a kid as one unit, with
 // batch instances: records first, first+1, …, first+count-1 of the input.
 type batch struct {
-	id      uint64
-	first   int
-	count   int
+	id    uint64
+	first int
+	count int
+	size  int // bytes
+	// data is the batch's bytes; nil for one of the input file (inFile)
+	// until the pool needs them (see batchRun.load).
 	data    []byte
+	inFile  bool // the batch is bytes [off, off+size) of the run's input file
+	off     int64
 	attempt int  // times it failed as a batch of one record
 	unread  int  // times an instance failed on it before reading any of it
 	peeled  bool // split once already: its parts are halved
@@ -36,6 +41,10 @@ type batchKid struct {
 	woff    int // bytes of queue[written] written, header included
 	hdr     []byte
 	given   int // records given over the kid's life
+	// fileGen is the generation of the input file the kid was last given
+	// (see process.passFile), 0 if none: batches of that file go to it as
+	// places in the file, which it reads itself.
+	fileGen uint64
 
 	// started counts the batches of the queue whose start reports came
 	// (reports can run ahead of results): queue[started-1] is the one
@@ -64,17 +73,22 @@ func (k *batchKid) unsent() bool { return k.written < len(k.queue) }
 func (k *batchKid) writeBatches() {
 	for k.unsent() && k.inOpen {
 		b := k.queue[k.written]
-		k.hdr = kidside.BatchHeader{ID: b.id, Length: uint64(len(b.data))}.Append(k.hdr[:0])
+		h := kidside.BatchHeader{ID: b.id, Length: uint64(b.size)}
+		body := b.data
+		if b.inFile && k.fileGen != 0 {
+			h.Source, h.Offset, body = k.fileGen, uint64(b.off), nil
+		}
+		k.hdr = h.Append(k.hdr[:0])
 		var iov [][]byte
 		if k.woff < len(k.hdr) {
-			iov = [][]byte{k.hdr[k.woff:], b.data}
+			iov = [][]byte{k.hdr[k.woff:], body}
 		} else {
-			iov = [][]byte{b.data[k.woff-len(k.hdr):]}
+			iov = [][]byte{body[k.woff-len(k.hdr):]}
 		}
 		n, err := unix.Writev(k.proc.stdin, iov)
 		if n > 0 {
 			k.woff += n
-			if k.woff == len(k.hdr)+len(b.data) {
+			if k.woff == len(k.hdr)+len(body) {
 				k.written++
 				k.woff = 0
 			}
@@ -140,14 +154,13 @@ func (k *batchKid) readResult(maxBody uint64) (bool, error) {
 			switch {
 			case k.started == 0 || k.result.ID != k.queue[0].id:
 				return false, fmt.Errorf("%w: a result for batch %d out of turn", ErrProtocol, k.result.ID)
-			case k.result.Stdout > maxBody || k.result.Stderr > maxBody || k.result.Consumed > uint64(len(k.queue[0].data)):
+			case k.result.Stdout > maxBody || k.result.Stderr > maxBody || k.result.Consumed > uint64(k.queue[0].size):
 				return false, fmt.Errorf("%w: a result header that cannot be (%d output bytes, %d stderr bytes, %d of %d input bytes read)",
-					ErrProtocol, k.result.Stdout, k.result.Stderr, k.result.Consumed, len(k.queue[0].data))
+					ErrProtocol, k.result.Stdout, k.result.Stderr, k.result.Consumed, k.queue[0].size)
 			}
 			k.inResult = true
-			k.body = k.body[:0]
 			if uint64(cap(k.body)) < size {
-				k.body = make([]byte, 0, size)
+				k.body = make([]byte, 0, roundUp(size))
 			}
 			k.body, k.bodyN = k.body[:size], 0
 		} else {
@@ -159,19 +172,29 @@ func (k *batchKid) readResult(maxBody uint64) (bool, error) {
 	}
 }
 
-// takeResult pops the batch whose result is in, with its output and
-// stderr. The output is the kid's buffer until the next result: the body
-// is handed over, and the kid reads the next result into a new one.
-func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, out, stderr []byte) {
+// roundUp rounds a result's size up to a size of buffer that will do for
+// other results too, when buffers are used again (batchRun.reuse).
+func roundUp(size uint64) uint64 {
+	const step = 1 << 20
+	if size <= 64<<10 {
+		return size
+	}
+	return (size + step - 1) / step * step
+}
+
+// takeResult pops the batch whose result is in, with its body: its
+// output, then its stderr. The body is handed over: the kid reads the
+// next result into another buffer.
+func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte) {
 	b, r = k.queue[0], k.result
 	k.queue = k.queue[1:]
 	k.written--
 	k.started--
 	k.inResult = false
 	k.ran++
-	out, stderr = k.body[:r.Stdout:r.Stdout], k.body[r.Stdout:]
+	body = k.body
 	k.body = nil
-	return b, r, out, stderr
+	return b, r, body
 }
 
 // running reports whether an instance of the kid runs a batch.

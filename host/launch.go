@@ -3,7 +3,9 @@
 package host
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -29,6 +31,9 @@ type process struct {
 	// reads is, for a batch kid, the page where it keeps how far its
 	// running instance has read (kidside.ReadsFD); nil otherwise.
 	reads []byte
+	// control is, for a batch kid on this machine, the socket the run's
+	// input file is passed on (kidside.ControlFD); -1 otherwise.
+	control int
 }
 
 // readsOf returns what a batch kid's reads page says: the batch running,
@@ -41,12 +46,42 @@ func (p *process) readsOf() (id, consumed, lastStart uint64, ok bool) {
 	return atomic.LoadUint64(&w[kidside.ReadsID]), atomic.LoadUint64(&w[kidside.ReadsConsumed]), atomic.LoadUint64(&w[kidside.ReadsLastStart]), true
 }
 
-// release unmaps what the parent mapped for the kid.
+// release unmaps what the parent mapped for the kid, and closes its
+// control socket.
 func (p *process) release() {
 	if p.reads != nil {
 		unix.Munmap(p.reads)
 		p.reads = nil
 	}
+	if p.control >= 0 {
+		unix.Close(p.control)
+		p.control = -1
+	}
+}
+
+// passFile gives the kid f, the input file of the run numbered gen.
+func (p *process) passFile(f *os.File, gen uint64) error {
+	if p.control < 0 {
+		return errors.New("the kid has no control socket")
+	}
+	var msg [8]byte
+	binary.LittleEndian.PutUint64(msg[:], gen)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var sendErr error
+	if err := rc.Control(func(fd uintptr) {
+		sendErr = unix.Sendmsg(p.control, msg[:], unix.UnixRights(int(fd)), nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	}); err != nil {
+		sendErr = err
+	}
+	if sendErr != nil {
+		// No other try: the kid would wait for the file that failed.
+		unix.Close(p.control)
+		p.control = -1
+	}
+	return sendErr
 }
 
 // maxSpec is the kernel's limit on one environment string (MAX_ARG_STRLEN).
@@ -71,8 +106,16 @@ func launchLocal(spec kidside.Spec, pipeSize int) (*process, error) {
 			env = append(env, kv)
 		}
 	}
-	var reads *os.File // start closes it once the kid has it
+	var reads, control *os.File // start closes them once the kid has them
 	var page []byte
+	parentControl := -1
+	if spec.Instance == kidside.Batch && spec.Remote == nil {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("host: the control socket of kid %d: %w", spec.Kid, err)
+		}
+		parentControl, control = fds[0], os.NewFile(uintptr(fds[1]), "kid-control")
+	}
 	if spec.Instance == kidside.Batch {
 		fd, err := unix.MemfdCreate("wasmpool-reads", unix.MFD_CLOEXEC)
 		if err == nil {
@@ -85,37 +128,52 @@ func launchLocal(spec kidside.Spec, pipeSize int) (*process, error) {
 			}
 		}
 		if err != nil {
+			if control != nil {
+				control.Close()
+				unix.Close(parentControl)
+			}
 			return nil, fmt.Errorf("host: the reads page of kid %d: %w", spec.Kid, err)
 		}
 	}
-	p, err := start(exe, []string{exe}, env, spec.Kid, pipeSize, false, reads)
+	var extra []*os.File // kidside.ReadsFD, kidside.ControlFD
+	if reads != nil {
+		extra = append(extra, reads)
+		if control != nil {
+			extra = append(extra, control)
+		}
+	}
+	p, err := start(exe, []string{exe}, env, spec.Kid, pipeSize, false, extra...)
 	if err != nil {
 		if page != nil {
 			unix.Munmap(page)
 		}
+		if parentControl >= 0 {
+			unix.Close(parentControl)
+		}
 		return nil, err
 	}
-	p.reads = page
+	p.reads, p.control = page, parentControl
 	return p, nil
 }
 
 // launchCommand starts a native program as kid number slot; its stdout is
 // the reply pipe.
 func launchCommand(argv []string, slot, pipeSize int) (*process, error) {
-	return start(argv[0], argv, os.Environ(), slot, pipeSize, true, nil)
+	return start(argv[0], argv, os.Environ(), slot, pipeSize, true)
 }
 
-// start starts a kid process with its four pipes, at the descriptors
-// package kidside defines: requests on stdin, replies on their own
+// start starts a kid process with its four pipes and extra (which it
+// closes), at the descriptors package kidside defines: requests on stdin, replies on their own
 // descriptor (a native program's stdout), progress reports, and stderr,
 // which also takes a wasm kid's fd 1, so that nothing but the guest can
 // write a reply.
-func start(path string, argv, env []string, slot, pipeSize int, native bool, reads *os.File) (*process, error) {
+func start(path string, argv, env []string, slot, pipeSize int, native bool, extra ...*os.File) (*process, error) {
 	var fds [8]int // stdin r/w, stdout r/w, stderr r/w, ack r/w
 	for i := 0; i < 4; i++ {
 		var p [2]int
 		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 			closeAll(fds[:2*i])
+			closeFiles(extra)
 			return nil, fmt.Errorf("host: pipe: %w", err)
 		}
 		fds[2*i], fds[2*i+1] = p[0], p[1]
@@ -131,6 +189,7 @@ func start(path string, argv, env []string, slot, pipeSize int, native bool, rea
 	for _, fd := range parent {
 		if err := unix.SetNonblock(fd, true); err != nil {
 			closeAll(fds[:])
+			closeFiles(extra)
 			return nil, fmt.Errorf("host: pipe: %w", err)
 		}
 	}
@@ -140,9 +199,7 @@ func start(path string, argv, env []string, slot, pipeSize int, native bool, rea
 	if native {
 		files = []*os.File{in, out, errs, reports}
 	}
-	if reads != nil {
-		files = append(files, reads) // kidside.ReadsFD
-	}
+	files = append(files, extra...)
 	proc, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   env,
 		Files: files,
@@ -151,9 +208,7 @@ func start(path string, argv, env []string, slot, pipeSize int, native bool, rea
 			Setpgid:   true,            // terminal signals go to the parent only
 		},
 	})
-	for _, f := range files {
-		f.Close()
-	}
+	closeFiles(files)
 	if err != nil {
 		closeAll(parent)
 		return nil, fmt.Errorf("host: starting kid %d: %w", slot, err)
@@ -166,7 +221,13 @@ func start(path string, argv, env []string, slot, pipeSize int, native bool, rea
 		return nil, fmt.Errorf("host: pidfd_open for kid %d: %w", slot, err)
 	}
 	unix.CloseOnExec(pidfd)
-	return &process{proc: proc, stdin: parentIn, stdout: parentOut, stderr: parentErr, ack: parentAck, pidfd: pidfd}, nil
+	return &process{proc: proc, stdin: parentIn, stdout: parentOut, stderr: parentErr, ack: parentAck, pidfd: pidfd, control: -1}, nil
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 func closeAll(fds []int) {

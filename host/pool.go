@@ -38,12 +38,16 @@ type Reply struct {
 
 // Stats counts what the pool did during its last run.
 type Stats struct {
-	Requests int   // requests taken from the caller
-	Replies  int   // reply frames received
-	Errors   int   // requests that ended in an error instead of a reply
-	Restarts int   // kids that failed and were replaced
-	Batches  int   // batches run (batch instances), parts of failed ones included
-	PerKid   []int // requests given to each kid slot, retries included
+	Requests int // requests taken from the caller
+	Replies  int // reply frames received
+	Errors   int // requests that ended in an error instead of a reply
+	Restarts int // kids that failed and were replaced
+	Batches  int // batches run (batch instances), parts of failed ones included
+	// FileBatches counts the batches that kids read from the input file
+	// themselves rather than through their pipe (Filter from a regular
+	// file, kids on this machine).
+	FileBatches int
+	PerKid      []int // requests given to each kid slot, retries included
 }
 
 // Progress is how far the current or last run is. Pool.Progress may be
@@ -241,9 +245,9 @@ func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Rep
 			output := func(f *finished) bool {
 				return p.yieldFrames(f, yield)
 			}
-			p.runBatches(ctx, func(wake int) batchInput {
+			p.runBatches(ctx, func(_ *batchRun, wake int) batchInput {
 				return &recordInput{in: newInbox(records(requests), wake)}
-			}, output, fail)
+			}, output, false, fail)
 			return
 		}
 		p.runSession(ctx, records(requests), yield, fail)
@@ -277,9 +281,18 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 			return true
 		}
 		if p.instances == BatchInstances {
-			p.runBatches(ctx, func(wake int) batchInput {
-				return &streamInput{src: newByteInbox(src, wake), f: p.cfg.Framing, max: p.cfg.MaxFrame}
-			}, func(f *finished) bool { return write(f.out) }, fail)
+			p.runBatches(ctx, func(d *batchRun, wake int) batchInput {
+				var bytes byteSource
+				if f, ok := src.(*os.File); ok && p.cfg.Kids > 0 {
+					if fs := newFileSource(f, p.cfg.maxBatch()); fs != nil {
+						d.file, d.fileGen, bytes = f, fileGens.Add(1), fs
+					}
+				}
+				if bytes == nil {
+					bytes = newByteInbox(src, wake)
+				}
+				return &streamInput{src: bytes, f: p.cfg.Framing, max: p.cfg.MaxFrame}
+			}, func(f *finished) bool { return write(f.out) }, true, fail)
 			return
 		}
 		var buf []byte
@@ -411,16 +424,17 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 }
 
 // runBatches runs the batch dispatch loop over the input that newInput
-// makes (given the loop's wake pipe). The kids that are well at the end
-// stay for the next run.
-func (p *Pool) runBatches(ctx context.Context, newInput func(wake int) batchInput, output func(*finished) bool, fail func(error) bool) {
+// makes (given the loop and its wake pipe); recycle says output keeps no
+// part of an output. The kids that are well at the end stay for the next
+// run.
+func (p *Pool) runBatches(ctx context.Context, newInput func(d *batchRun, wake int) batchInput, output func(*finished) bool, recycle bool, fail func(error) bool) {
 	ctx, end, err := p.begin(ctx)
 	if err != nil {
 		fail(err)
 		return
 	}
 	defer end()
-	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, fail: fail, kids: make([]*batchKid, p.cfg.kids()), done: map[int]*finished{}, lost: newLostSlots(p.cfg)}
+	d := &batchRun{p: p, cfg: p.cfg, ctx: ctx, output: output, recycle: recycle, fail: fail, kids: make([]*batchKid, p.cfg.kids()), done: map[int]*finished{}, lost: newLostSlots(p.cfg)}
 	p.mu.Lock()
 	copy(d.kids, p.idleBatch)
 	p.idleBatch = nil
@@ -431,7 +445,7 @@ func (p *Pool) runBatches(ctx context.Context, newInput func(wake int) batchInpu
 		fail(fmt.Errorf("host: pipe: %w", err))
 		return
 	}
-	d.input = newInput(d.wake[1])
+	d.input = newInput(d, d.wake[1])
 	d.run()
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/host"
 )
 
@@ -252,7 +253,7 @@ func TestRemoteMismatch(t *testing.T) {
 		wasmpool []string
 		want     []string
 	}{
-		{"other protocol", []string{"sh", "-c", "echo 'wasmpool-kid 99 v9.9.9'; cat >/dev/null"}, []string{"kid protocol 99", "v9.9.9", "speaks 1"}},
+		{"other protocol", []string{"sh", "-c", "echo 'wasmpool-kid 99 v9.9.9'; cat >/dev/null"}, []string{"kid protocol 99", "v9.9.9", fmt.Sprintf("speaks %d", abi.Version)}},
 		{"no wasmpool", []string{"/nonexistent/wasmpool"}, []string{"exit status 127", "no wasmpool on that machine's PATH"}},
 		{"not a kid", []string{"echo", "hello"}, []string{`"hello kid" is not a wasmpool kid's greeting`}},
 	} {
@@ -344,4 +345,23 @@ func TestRemoteForkJoin(t *testing.T) {
 		}
 	}
 	checkNoRemoteKids(t)
+}
+
+// TestRemoteFromFile: from a regular file, the kid on this machine reads
+// its batches from the file, and the pool sends the remote kid its
+// batches' bytes: the output is the input, in order.
+func TestRemoteFromFile(t *testing.T) {
+	p := newPool(t, host.Config{Kids: 1, Remotes: []host.Remote{loopRemote(t, 1, remoteCache)},
+		Mode: host.Keep, Instances: host.BatchInstances, BatchSize: 4 << 10}, "echo")
+	input := append(bytes.Join(lines(20000, 4), []byte("\n")), '\n')
+	var out bytes.Buffer
+	for err := range p.Filter(context.Background(), &out, tempFile(t, input)) {
+		t.Error(err)
+	}
+	if !bytes.Equal(out.Bytes(), input) {
+		t.Errorf("%d bytes of output, want the %d of the input", out.Len(), len(input))
+	}
+	if s := p.Stats(); s.FileBatches == 0 || s.FileBatches == s.Batches || s.PerKid[1] == 0 {
+		t.Errorf("%d batches, %d read from the file by the kid here, %d records to the remote kid: want both kinds", s.Batches, s.FileBatches, s.PerKid[1])
+	}
 }

@@ -246,6 +246,14 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
 	in := newConcat(ins, p.framing)
+	var src io.Reader = in
+	read := in.bytes.Load
+	if f, ok := ins[0].r.(*os.File); ok && len(ins) == 1 && ins[0].size >= 0 {
+		// One regular file: the pool's kids on this machine read their
+		// batches from it themselves.
+		src = f
+		read = func() int64 { return pool.Progress().DoneBytes }
+	}
 
 	var progDone chan struct{}
 	stopProg := make(chan struct{})
@@ -259,7 +267,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 				total += in.size
 			}
 		}
-		pr := &progress{con: con, total: total, read: in.bytes.Load, pool: pool, start: started}
+		pr := &progress{con: con, total: total, read: read, pool: pool, start: started}
 		progDone = make(chan struct{})
 		go pr.loop(stopProg, progDone)
 	}
@@ -283,7 +291,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	var writeErr error
-	for err := range pool.Filter(runCtx, out, in) {
+	for err := range pool.Filter(runCtx, out, src) {
 		if we := (*host.WriteError)(nil); errors.As(err, &we) {
 			writeErr = we.Err
 			break

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
@@ -29,7 +30,9 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		out    = &cappedBuffer{limit: outputLimit}
 		errOut = &cappedBuffer{limit: stderrLimit, note: "\n[stderr cut here]\n"}
 		msg    []byte
+		file   inputFile
 	)
+	defer file.close()
 	for {
 		if err := readFull(in, head[:]); err != nil {
 			if err == io.EOF {
@@ -47,8 +50,21 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 			data = make([]byte, h.Length, max(h.Length, 2*uint64(cap(data)), 64<<10))
 		}
 		data = data[:h.Length]
-		if err := readFull(in, data); err != nil {
-			return fail(abi.ExitSetup, "reading batch %d: %v", h.ID, err)
+		if h.Source == 0 {
+			if err := readFull(in, data); err != nil {
+				return fail(abi.ExitSetup, "reading batch %d: %v", h.ID, err)
+			}
+		} else if err := file.readAt(h.Source, data, h.Offset); err != nil {
+			// No instance runs: the parent says why the run ends.
+			why := []byte(err.Error())
+			r := ResultHeader{ID: h.ID, Status: abi.ExitSetup, Flags: InputUnreadable, Stderr: uint64(len(why))}
+			if _, err := reports.Write(binary.LittleEndian.AppendUint64(nil, h.ID)); err != nil {
+				return fail(abi.ExitSetup, "reporting batch %d: %v", h.ID, err)
+			}
+			if err := writeAll(results, r.Append(msg[:0]), why); err != nil {
+				return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
+			}
+			continue
 		}
 		if _, err := reports.Write(binary.LittleEndian.AppendUint64(nil, h.ID)); err != nil {
 			return fail(abi.ExitSetup, "reporting batch %d: %v", h.ID, err)
@@ -83,6 +99,69 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		if err := writeAll(results, msg, out.Bytes(), errOut.Bytes()); err != nil {
 			return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
 		}
+	}
+}
+
+// inputFile is the run's input file as the parent passed it on ControlFD,
+// with the generation it came with.
+type inputFile struct {
+	gen uint64
+	fd  int
+}
+
+// readAt reads len(b) bytes at off from the file of generation gen,
+// taking it from the control socket if it is not the one held.
+func (f *inputFile) readAt(gen uint64, b []byte, off uint64) error {
+	for f.gen != gen {
+		if err := f.receive(); err != nil {
+			return err
+		}
+	}
+	for len(b) > 0 {
+		n, err := unix.Pread(f.fd, b, int64(off))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return fmt.Errorf("reading the input file at byte %d: %w", off, err)
+		case n == 0:
+			return fmt.Errorf("the input file ends at byte %d, inside a batch: it was cut short while the pool read it", off)
+		}
+		b, off = b[n:], off+uint64(n)
+	}
+	return nil
+}
+
+// receive takes the next file the parent passed, in place of the one held.
+func (f *inputFile) receive() error {
+	var gen [8]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(ControlFD, gen[:], oob, unix.MSG_CMSG_CLOEXEC)
+	for err == unix.EINTR {
+		n, oobn, _, _, err = unix.Recvmsg(ControlFD, gen[:], oob, unix.MSG_CMSG_CLOEXEC)
+	}
+	if err != nil {
+		return fmt.Errorf("receiving the input file: %w", err)
+	}
+	var fds []int
+	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
+		fds, _ = unix.ParseUnixRights(&msgs[0])
+	}
+	if n != len(gen) || len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("receiving the input file: a message of %d bytes and %d descriptors, not a generation and a file", n, len(fds))
+	}
+	f.close()
+	f.gen, f.fd = binary.LittleEndian.Uint64(gen[:]), fds[0]
+	return nil
+}
+
+func (f *inputFile) close() {
+	if f.gen != 0 {
+		unix.Close(f.fd)
+		f.gen = 0
 	}
 }
 

@@ -39,7 +39,7 @@ func Main(specJSON string) int {
 	}
 	lastFD := RepliesFD
 	if spec.Instance == Batch {
-		lastFD = ReadsFD
+		lastFD = ControlFD
 	}
 	confine(lastFD)
 

@@ -68,6 +68,12 @@ const (
 	// its batch (see Reads): the parent reads it when it had to kill the
 	// kid, so that a timed-out batch is split where the guest was.
 	ReadsFD = 5
+	// ControlFD is, in batch mode on this machine, a unix socket on which
+	// the parent passes (SCM_RIGHTS) the regular file a run's input comes
+	// from, so that the kid reads its batches from the file itself (see
+	// BatchHeader.Source). Its messages are a uint64 generation and one
+	// descriptor.
+	ControlFD = 6
 )
 
 // Reads is the layout of the ReadsFD page: three uint64 words, stored
@@ -94,29 +100,39 @@ const (
 )
 
 // Batch mode's messages. The parent sends a batch as a BatchHeader (the
-// batch's id and length) followed by its bytes, whole frames only. The
+// batch's id and length) followed by its bytes, whole frames only, or,
+// when the kid has the run's input file, as a header alone that says where
+// in the file the batch is. The
 // kid reports each batch's id on ReportsFD (8 bytes) as it starts the
 // instance for it, and sends its result on RepliesFD: a ResultHeader,
 // then Stdout bytes of output, then Stderr bytes of the instance's stderr.
 const (
-	BatchHeaderSize  = 16
+	BatchHeaderSize  = 32
 	StartReportSize  = 8
 	ResultHeaderSize = 40
 )
 
-// BatchHeader precedes a batch's bytes.
+// BatchHeader precedes a batch's bytes, or stands for them.
 type BatchHeader struct {
 	ID     uint64
 	Length uint64
+	// Source is 0 when the batch's bytes follow the header; otherwise the
+	// generation of the file passed on ControlFD that holds them, at
+	// Offset.
+	Source uint64
+	Offset uint64
 }
 
 func (h BatchHeader) Append(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, h.ID)
-	return binary.LittleEndian.AppendUint64(b, h.Length)
+	b = binary.LittleEndian.AppendUint64(b, h.Length)
+	b = binary.LittleEndian.AppendUint64(b, h.Source)
+	return binary.LittleEndian.AppendUint64(b, h.Offset)
 }
 
 func parseBatchHeader(b []byte) BatchHeader {
-	return BatchHeader{ID: binary.LittleEndian.Uint64(b), Length: binary.LittleEndian.Uint64(b[8:])}
+	return BatchHeader{ID: binary.LittleEndian.Uint64(b), Length: binary.LittleEndian.Uint64(b[8:]),
+		Source: binary.LittleEndian.Uint64(b[16:]), Offset: binary.LittleEndian.Uint64(b[24:])}
 }
 
 // ResultHeader precedes a batch's output.
@@ -134,6 +150,9 @@ const (
 	// OutputOverflow: the instance wrote more than Spec.OutputLimit; its
 	// output was cut there and the batch counts as failed.
 	OutputOverflow = 1 << iota
+	// InputUnreadable: the kid could not read the batch from the input
+	// file (Stderr says why); no instance ran.
+	InputUnreadable
 )
 
 func (h ResultHeader) Append(b []byte) []byte {

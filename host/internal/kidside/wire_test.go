@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/wasmpool/wasmpool/abi"
 )
 
 // TestWireRoundTrip: what a MessageWriter sends, ReadMessage reads back,
@@ -50,7 +52,7 @@ func TestGreeting(t *testing.T) {
 		line, err string
 		protocol  int
 	}{
-		{Greeting(), "", 1},
+		{Greeting(), "", abi.Version},
 		{"wasmpool-kid 99 v9\n", "", 99},
 		{"hello kid\n", "not a wasmpool kid's greeting", 0},
 		{"wasmpool-kid x v9\n", "not a wasmpool kid's greeting", 0},
