@@ -36,6 +36,7 @@ type finished struct {
 	first, count int
 	out          []byte // the batch's output
 	body         []byte // the buffer out is in, for batchRun.reuse
+	unterminated bool   // out does not end with the reply terminator
 	kid          int
 	err          error // the record's error (count is 1)
 	payload      []byte
@@ -299,7 +300,7 @@ func (d *batchRun) recordFailed(index int, payload []byte, err error) {
 // finish outputs f, or holds it until the records before it are out.
 func (d *batchRun) finish(f *finished) {
 	if !d.cfg.Mode.inOrder() {
-		if t, ok := d.cfg.ReplyFraming.Terminator(); ok && len(f.out) > 0 && f.out[len(f.out)-1] != t {
+		if f.unterminated {
 			// Output that ends inside a line (the input's last line had no
 			// newline, say) would run into the next batch's: it goes last.
 			d.unended = append(d.unended, f)
@@ -570,15 +571,16 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 		cause = fmt.Errorf("the guest wrote more than %d bytes of output for one batch", d.cfg.outputLimit())
 	case r.Status != 0:
 	case d.cfg.Mode.OneToOne():
-		if n, count := d.cfg.ReplyFraming.Whole(out, true, 0); n != len(out) || count != b.count {
-			cause = fmt.Errorf("%w: %d replies to %d requests, but this mode needs exactly one reply per request", ErrProtocol, count, b.count)
+		if r.Flags&kidside.PartialReply != 0 || r.Replies != uint64(b.count) {
+			cause = fmt.Errorf("%w: %d replies to %d requests, but this mode needs exactly one reply per request", ErrProtocol, r.Replies, b.count)
 		}
 	}
 	if r.Status == 0 && cause == nil {
 		d.successes++
 		d.forward(k, stderr)
-		d.p.stats.Replies += d.replyCount(out)
-		d.finish(&finished{first: b.first, count: b.count, out: out, body: body, kid: k.slot, inBytes: b.size})
+		d.p.stats.Replies += int(r.Replies)
+		d.finish(&finished{first: b.first, count: b.count, out: out, body: body,
+			unterminated: r.Flags&kidside.Unterminated != 0, kid: k.slot, inBytes: b.size})
 		return
 	}
 	defer d.reuse(body)
@@ -602,14 +604,9 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 // nothing of it: a few of them, none huge, so that results are read into
 // memory already faulted in.
 func (d *batchRun) reuse(body []byte) {
-	if d.recycle && body != nil && cap(body) <= 64<<20 && len(d.spare) < len(d.kids)+2 {
+	if d.recycle && cap(body) >= 64<<10 && cap(body) <= 64<<20 && len(d.spare) < len(d.kids)+2 {
 		d.spare = append(d.spare, body[:0])
 	}
-}
-
-func (d *batchRun) replyCount(out []byte) int {
-	_, n := d.cfg.ReplyFraming.Whole(out, true, 0)
-	return n
 }
 
 // forward writes an instance's stderr to Config.Stderr, a line at a time
@@ -794,7 +791,7 @@ func (d *batchRun) pollTimeout() int {
 		deadline = d.graceEnd
 	}
 	for _, k := range d.kids {
-		if k != nil && d.cfg.Timeout > 0 && k.running() && !k.killed {
+		if k != nil && d.cfg.Timeout > 0 && k.running() && !k.inResult && !k.killed {
 			if t := k.startedAt.Add(d.cfg.Timeout); deadline.IsZero() || t.Before(deadline) {
 				deadline = t
 			}
@@ -818,7 +815,7 @@ func (d *batchRun) checkTimes() {
 		if d.cancelled && now.After(d.graceEnd) {
 			k.expired = true
 			k.kill(d.ctx.Err())
-		} else if d.cfg.Timeout > 0 && k.running() && now.Sub(k.startedAt) >= d.cfg.Timeout {
+		} else if d.cfg.Timeout > 0 && k.running() && !k.inResult && now.Sub(k.startedAt) >= d.cfg.Timeout {
 			k.kill(ErrTimeout)
 		}
 	}

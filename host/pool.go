@@ -177,19 +177,20 @@ func (p *Pool) spec(slot int, instance string) kidside.Spec {
 		dirs[i] = kidside.Dir(d)
 	}
 	return kidside.Spec{
-		Version:     abi.Version,
-		Parent:      os.Getpid(),
-		Kid:         slot,
-		Module:      p.mod.path,
-		CacheDir:    p.cfg.CacheDir,
-		MemoryPages: p.cfg.memoryPages(),
-		Args:        append([]string{filepath.Base(p.mod.name)}, p.cfg.Args...),
-		Env:         p.guestEnv(),
-		Dirs:        dirs,
-		Framing:     p.cfg.Framing.String(),
-		Instance:    instance,
-		OneAtATime:  p.cfg.Timeout > 0,
-		OutputLimit: p.cfg.outputLimit(),
+		Version:      abi.Version,
+		Parent:       os.Getpid(),
+		Kid:          slot,
+		Module:       p.mod.path,
+		CacheDir:     p.cfg.CacheDir,
+		MemoryPages:  p.cfg.memoryPages(),
+		Args:         append([]string{filepath.Base(p.mod.name)}, p.cfg.Args...),
+		Env:          p.guestEnv(),
+		Dirs:         dirs,
+		Framing:      p.cfg.Framing.String(),
+		ReplyFraming: p.cfg.ReplyFraming.String(),
+		Instance:     instance,
+		OneAtATime:   p.cfg.Timeout > 0,
+		OutputLimit:  p.cfg.outputLimit(),
 	}
 }
 
@@ -423,11 +424,12 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 	}
 }
 
-// runBatches runs the batch dispatch loop over the input that newInput
-// makes (given the loop and its wake pipe); recycle says output keeps no
-// part of an output. The kids that are well at the end stay for the next
-// run.
-func (p *Pool) runBatches(ctx context.Context, newInput func(d *batchRun, wake int) batchInput, output func(*finished) bool, recycle bool, fail func(error) bool) {
+// runBatches runs the batch dispatch loop over the input that setup
+// makes, given the loop (which it may set up further: a file its kids
+// read) and its wake pipe; recycle says
+// output keeps no part of an output. The kids that are well at the end
+// stay for the next run.
+func (p *Pool) runBatches(ctx context.Context, setup func(d *batchRun, wake int) batchInput, output func(*finished) bool, recycle bool, fail func(error) bool) {
 	ctx, end, err := p.begin(ctx)
 	if err != nil {
 		fail(err)
@@ -445,7 +447,7 @@ func (p *Pool) runBatches(ctx context.Context, newInput func(d *batchRun, wake i
 		fail(fmt.Errorf("host: pipe: %w", err))
 		return
 	}
-	d.input = newInput(d, d.wake[1])
+	d.input = setup(d, d.wake[1])
 	d.run()
 }
 

@@ -243,6 +243,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	out := newOutput(stdout)
+	var dst io.Writer = out
+	if f, ok := stdout.(*os.File); ok && pool.Instances() == host.BatchInstances {
+		// A batch's output is written whole: no buffer needed.
+		dst = f
+	}
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
 	in := newConcat(ins, p.framing)
@@ -291,7 +296,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	var writeErr error
-	for err := range pool.Filter(runCtx, out, src) {
+	for err := range pool.Filter(runCtx, dst, src) {
 		if we := (*host.WriteError)(nil); errors.As(err, &we) {
 			writeErr = we.Err
 			break

@@ -16,13 +16,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
+	"github.com/wasmpool/wasmpool/frames"
 )
 
 // batches runs a fresh instance of the module for each batch the parent
 // sends, until the parent closes the stream, and returns the exit code.
 // Instances fail alone: their status goes back with their output, and the
 // kid goes on with the next batch.
-func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.Writer, outputLimit int64) int {
+func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.Writer, outputLimit int64, replies frames.Framing) int {
 	page := mapReads()
 	var (
 		head   [BatchHeaderSize]byte
@@ -92,6 +93,7 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		}
 		r := ResultHeader{ID: h.ID, Consumed: uint64(stdin.n.Load()), Status: int32(status),
 			Stdout: uint64(out.Len()), Stderr: uint64(errOut.Len())}
+		r.count(out.Bytes(), replies)
 		if out.overflow {
 			r.Flags |= OutputOverflow
 		}
@@ -99,6 +101,18 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		if err := writeAll(results, msg, out.Bytes(), errOut.Bytes()); err != nil {
 			return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
 		}
+	}
+}
+
+// count counts the reply frames of output, and flags how it ends.
+func (r *ResultHeader) count(output []byte, replies frames.Framing) {
+	n, count := replies.Whole(output, true, 0)
+	r.Replies = uint64(count)
+	if n < len(output) {
+		r.Flags |= PartialReply
+	}
+	if t, ok := replies.Terminator(); ok && len(output) > 0 && output[len(output)-1] != t {
+		r.Flags |= Unterminated
 	}
 }
 

@@ -61,7 +61,11 @@ func Main(specJSON string) int {
 	stderr := struct{ io.Writer }{os.Stderr}
 	switch spec.Instance {
 	case Batch:
-		return g.batches(ctx, os.Stdin, replies, reports, spec.OutputLimit)
+		framing, err := frames.Parse(spec.ReplyFraming)
+		if err != nil {
+			return fail(abi.ExitSetup, "%v", err)
+		}
+		return g.batches(ctx, os.Stdin, replies, reports, spec.OutputLimit, framing)
 	case Once:
 		return g.report(g.run(ctx, stdin, stdout, stderr), os.Stderr)
 	case Session, "":

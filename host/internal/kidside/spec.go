@@ -17,8 +17,11 @@ type Spec struct {
 	Args        []string `json:"args"` // argv, program name included
 	Env         []string `json:"env,omitempty"`
 	Dirs        []Dir    `json:"dirs,omitempty"`
-	Framing     string   `json:"framing"`  // of requests
-	Instance    string   `json:"instance"` // Session, Batch or Once
+	Framing     string   `json:"framing"` // of requests
+	// ReplyFraming is, in batch mode, the framing of the replies, which
+	// the kid counts for the parent (ResultHeader.Replies).
+	ReplyFraming string `json:"replyFraming,omitempty"`
+	Instance     string `json:"instance"` // Session, Batch or Once
 	// OneAtATime: in session mode, hand the guest one frame per read and
 	// report each, so that the parent can time every request.
 	OneAtATime bool `json:"oneAtATime,omitempty"`
@@ -109,7 +112,7 @@ const (
 const (
 	BatchHeaderSize  = 32
 	StartReportSize  = 8
-	ResultHeaderSize = 40
+	ResultHeaderSize = 48
 )
 
 // BatchHeader precedes a batch's bytes, or stands for them.
@@ -143,6 +146,9 @@ type ResultHeader struct {
 	Flags    uint32
 	Stdout   uint64 // bytes of output that follow
 	Stderr   uint64 // bytes of stderr after the output
+	// Replies counts the whole reply frames of the output
+	// (Spec.ReplyFraming); PartialReply says a frame cut short follows.
+	Replies uint64
 }
 
 // Result flags.
@@ -153,6 +159,12 @@ const (
 	// InputUnreadable: the kid could not read the batch from the input
 	// file (Stderr says why); no instance ran.
 	InputUnreadable
+	// PartialReply: the output's last reply frame is cut short (lenpfx,
+	// fixed:N).
+	PartialReply
+	// Unterminated: the output does not end with the reply framing's
+	// terminator (lines, zero): the input's last line lacked one, say.
+	Unterminated
 )
 
 func (h ResultHeader) Append(b []byte) []byte {
@@ -161,7 +173,8 @@ func (h ResultHeader) Append(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(h.Status))
 	b = binary.LittleEndian.AppendUint32(b, h.Flags)
 	b = binary.LittleEndian.AppendUint64(b, h.Stdout)
-	return binary.LittleEndian.AppendUint64(b, h.Stderr)
+	b = binary.LittleEndian.AppendUint64(b, h.Stderr)
+	return binary.LittleEndian.AppendUint64(b, h.Replies)
 }
 
 // ParseResultHeader decodes a ResultHeader from its ResultHeaderSize bytes.
@@ -173,6 +186,7 @@ func ParseResultHeader(b []byte) ResultHeader {
 		Flags:    binary.LittleEndian.Uint32(b[20:]),
 		Stdout:   binary.LittleEndian.Uint64(b[24:]),
 		Stderr:   binary.LittleEndian.Uint64(b[32:]),
+		Replies:  binary.LittleEndian.Uint64(b[40:]),
 	}
 }
 
