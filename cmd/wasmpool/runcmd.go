@@ -243,11 +243,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	out := newOutput(stdout)
-	var dst io.Writer = out
-	if f, ok := stdout.(*os.File); ok && pool.Instances() == host.BatchInstances {
-		// A batch's output is written whole: no buffer needed.
-		dst = f
-	}
+	var dst io.Writer = out // its errors, EPIPE too, end the run quietly
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
 	in := newConcat(ins, p.framing)
