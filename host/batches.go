@@ -242,9 +242,9 @@ func (d *batchRun) load(b *batch) bool {
 		b.data = data
 		return true
 	case err == io.EOF:
-		err = fmt.Errorf("it ends at byte %d, inside a batch: it was cut short while the pool read it", b.off+int64(n))
+		err = kidside.CutShort(b.off + int64(n))
 	}
-	d.giveUp(fmt.Errorf("host: reading the input file again: %w", err))
+	d.giveUp(fmt.Errorf("host: reading a batch again: %w", err))
 	return false
 }
 
@@ -411,10 +411,10 @@ func (d *batchRun) dropped(b *batch) {
 
 // failAll reports every record of b, with its payload if it can be read.
 func (d *batchRun) failAll(b *batch, err error) {
-	data := b.data
-	if b.inFile && data == nil && d.load(b) {
-		data = b.data
+	if b.inFile {
+		d.load(b) // if it cannot, the records fail without their payloads
 	}
+	data := b.data
 	for i := range b.count {
 		adv, payload, _ := d.cfg.Framing.Split(data, true, 0)
 		if adv <= 0 {

@@ -106,17 +106,11 @@ func launchLocal(spec kidside.Spec, pipeSize int) (*process, error) {
 			env = append(env, kv)
 		}
 	}
-	var reads, control *os.File // start closes them once the kid has them
+	var extra []*os.File // kidside.ReadsFD, kidside.ControlFD: start closes them once the kid has them
 	var page []byte
 	parentControl := -1
-	if spec.Instance == kidside.Batch && spec.Remote == nil {
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, fmt.Errorf("host: the control socket of kid %d: %w", spec.Kid, err)
-		}
-		parentControl, control = fds[0], os.NewFile(uintptr(fds[1]), "kid-control")
-	}
 	if spec.Instance == kidside.Batch {
+		var reads *os.File
 		fd, err := unix.MemfdCreate("wasmpool-reads", unix.MFD_CLOEXEC)
 		if err == nil {
 			reads = os.NewFile(uintptr(fd), "kid-reads")
@@ -128,19 +122,19 @@ func launchLocal(spec kidside.Spec, pipeSize int) (*process, error) {
 			}
 		}
 		if err != nil {
-			if control != nil {
-				control.Close()
-				unix.Close(parentControl)
-			}
 			return nil, fmt.Errorf("host: the reads page of kid %d: %w", spec.Kid, err)
 		}
-	}
-	var extra []*os.File // kidside.ReadsFD, kidside.ControlFD
-	if reads != nil {
 		extra = append(extra, reads)
-		if control != nil {
-			extra = append(extra, control)
+	}
+	if spec.Instance == kidside.Batch && spec.Remote == nil {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			closeFiles(extra)
+			unix.Munmap(page)
+			return nil, fmt.Errorf("host: the control socket of kid %d: %w", spec.Kid, err)
 		}
+		parentControl = fds[0]
+		extra = append(extra, os.NewFile(uintptr(fds[1]), "kid-control"))
 	}
 	p, err := start(exe, []string{exe}, env, spec.Kid, pipeSize, false, extra...)
 	if err != nil {
@@ -163,7 +157,8 @@ func launchCommand(argv []string, slot, pipeSize int) (*process, error) {
 }
 
 // start starts a kid process with its four pipes and extra (which it
-// closes), at the descriptors package kidside defines: requests on stdin, replies on their own
+// closes), at the descriptors package kidside defines: requests on stdin,
+// replies on their own
 // descriptor (a native program's stdout), progress reports, and stderr,
 // which also takes a wasm kid's fd 1, so that nothing but the guest can
 // write a reply.

@@ -426,9 +426,8 @@ func (p *Pool) runSession(ctx context.Context, requests iter.Seq2[[]byte, error]
 
 // runBatches runs the batch dispatch loop over the input that setup
 // makes, given the loop (which it may set up further: a file its kids
-// read) and its wake pipe; recycle says
-// output keeps no part of an output. The kids that are well at the end
-// stay for the next run.
+// read) and its wake pipe; recycle says output keeps no part of an
+// output. The kids that are well at the end stay for the next run.
 func (p *Pool) runBatches(ctx context.Context, setup func(d *batchRun, wake int) batchInput, output func(*finished) bool, recycle bool, fail func(error) bool) {
 	ctx, end, err := p.begin(ctx)
 	if err != nil {

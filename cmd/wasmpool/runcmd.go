@@ -243,7 +243,6 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	out := newOutput(stdout)
-	var dst io.Writer = out // its errors, EPIPE too, end the run quietly
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
 	in := newConcat(ins, p.framing)
@@ -292,7 +291,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	var writeErr error
-	for err := range pool.Filter(runCtx, dst, src) {
+	for err := range pool.Filter(runCtx, out, src) {
 		if we := (*host.WriteError)(nil); errors.As(err, &we) {
 			writeErr = we.Err
 			break

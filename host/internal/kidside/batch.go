@@ -116,6 +116,12 @@ func (r *ResultHeader) count(output []byte, replies frames.Framing) {
 	}
 }
 
+// CutShort is the error of a batch that ends past the end of the input
+// file, at byte end: the kid's and the parent's, who both read batches.
+func CutShort(end int64) error {
+	return fmt.Errorf("the input file ends at byte %d, inside a batch: it was cut short while the pool read it", end)
+}
+
 // inputFile is the run's input file as the parent passed it on ControlFD,
 // with the generation it came with.
 type inputFile struct {
@@ -139,7 +145,7 @@ func (f *inputFile) readAt(gen uint64, b []byte, off uint64) error {
 		case err != nil:
 			return fmt.Errorf("reading the input file at byte %d: %w", off, err)
 		case n == 0:
-			return fmt.Errorf("the input file ends at byte %d, inside a batch: it was cut short while the pool read it", off)
+			return CutShort(int64(off))
 		}
 		b, off = b[n:], off+uint64(n)
 	}
