@@ -314,14 +314,18 @@ func (s *fileSource) unread() int {
 func (s *fileSource) close() { s.f.Seek(s.offset(), io.SeekStart) }
 
 // byteInbox reads the caller's byte stream in a goroutine of its own, into
-// buffers that batches then point into: the input is copied once, from the
-// source into the buffer. The loop takes whole frames from the front.
+// a queue of chunks that batches then point into: the input is copied
+// once, from the source into a chunk, and a chunk once handed out is never
+// written over. The loop takes whole frames from the front chunk; the
+// frame that runs over a chunk's end is completed in the front chunk's
+// slack (see want), so nothing else is copied again.
 type byteInbox struct {
 	mu     sync.Mutex
 	room   sync.Cond
-	buf    []byte // buf[taken:filled] is read and not yet taken
-	taken  int
-	filled int
+	chunks []*inChunk // the loop takes from chunks[0], the reader fills the last
+	queued int        // bytes read and not taken, in every chunk
+	size   int        // of a new chunk
+	f      frames.Framing
 	eof    bool
 	err    error
 	needed bool // the loop waits for more to complete a frame
@@ -330,13 +334,27 @@ type byteInbox struct {
 	wake   int
 }
 
+// inChunk is one buffer of a byteInbox: buf[taken:filled] is read and not
+// taken. The reader fills buf up to len(buf); beyond it, up to cap(buf),
+// is the slack the loop completes a frame in once the reader has moved on.
+type inChunk struct {
+	buf           []byte
+	taken, filled int
+}
+
 const (
-	readChunk = 4 << 20  // a buffer the source is read into
+	readChunk = 8 << 20  // the least size of a chunk (Pool.Filter)
 	readAhead = 16 << 20 // the reader waits when this much is not taken
+	// chunkSlack is the room after a chunk for the frame that runs over
+	// its end; a longer one moves the chunk.
+	chunkSlack = 64 << 10
 )
 
-func newByteInbox(src io.Reader, wake int) *byteInbox {
-	in := &byteInbox{wake: wake}
+// newByteInbox returns an inbox that reads src, a stream of f frames,
+// into chunks of size bytes and writes a byte to wake when it has read
+// more for a loop that found nothing to take.
+func newByteInbox(src io.Reader, f frames.Framing, wake, size int) *byteInbox {
+	in := &byteInbox{wake: wake, size: size, f: f}
 	in.room.L = &in.mu
 	go in.produce(src)
 	return in
@@ -345,28 +363,26 @@ func newByteInbox(src io.Reader, wake int) *byteInbox {
 func (in *byteInbox) produce(src io.Reader) {
 	for {
 		in.mu.Lock()
-		for !in.closed && in.filled-in.taken >= readAhead && !in.needed {
+		for !in.closed && in.queued >= max(readAhead, 2*in.size) && !in.needed {
 			in.room.Wait()
 		}
 		if in.closed {
 			in.mu.Unlock()
 			return
 		}
-		if in.filled == len(in.buf) {
-			// A new buffer, with what is not taken yet at its start; the
-			// old one stays as long as batches point into it.
-			size := max(readChunk, 2*(in.filled-in.taken))
-			nb := make([]byte, size)
-			in.filled = copy(nb, in.buf[in.taken:in.filled])
-			in.buf, in.taken = nb, 0
+		last := in.last()
+		if last == nil || last.filled == len(last.buf) {
+			last = &inChunk{buf: make([]byte, in.size, in.size+chunkSlack)}
+			in.chunks = append(in.chunks, last)
 		}
-		dst := in.buf[in.filled:]
+		dst := last.buf[last.filled:]
 		in.mu.Unlock()
 
 		n, err := src.Read(dst)
 
 		in.mu.Lock()
-		in.filled += n
+		last.filled += n
+		in.queued += n
 		if n > 0 {
 			in.needed = false
 		}
@@ -385,6 +401,13 @@ func (in *byteInbox) produce(src io.Reader) {
 	}
 }
 
+func (in *byteInbox) last() *inChunk {
+	if len(in.chunks) == 0 {
+		return nil
+	}
+	return in.chunks[len(in.chunks)-1]
+}
+
 // nudge wakes the loop if it sleeps; called with mu held.
 func (in *byteInbox) nudge() {
 	if in.asleep && !in.closed {
@@ -393,23 +416,89 @@ func (in *byteInbox) nudge() {
 	}
 }
 
-// avail returns what is read and not taken; data stays valid for good
-// (the reader never writes over bytes it has handed out).
+// avail returns what is read and not taken in the front chunk; data stays
+// valid for good. eof and err are the stream's once the front chunk is
+// the last.
 func (in *byteInbox) avail() (data []byte, eof bool, err error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	data = in.buf[in.taken:in.filled:in.filled]
+	in.dropTaken()
 	in.asleep = !in.eof && in.err == nil
+	if len(in.chunks) == 0 {
+		return nil, in.eof, in.err
+	}
+	front := in.chunks[0]
+	data = front.buf[front.taken:front.filled:front.filled]
+	if len(in.chunks) > 1 {
+		return data, false, nil
+	}
 	return data, in.eof, in.err
 }
 
-// want says the loop needs more than is read to go on.
+// dropTaken drops the chunks after which the loop has more to take from,
+// and that have nothing left in them; called with mu held.
+func (in *byteInbox) dropTaken() {
+	for len(in.chunks) > 0 {
+		c := in.chunks[0]
+		if c.taken < c.filled || (len(in.chunks) == 1 && !in.eof && in.err == nil) {
+			return
+		}
+		in.chunks[0] = nil
+		in.chunks = in.chunks[1:]
+	}
+}
+
+// want says the loop needs more than avail returned to go on, and reports
+// whether more is there already. A front chunk the reader has left ends
+// in part of a frame: want moves the rest of that frame from the next
+// chunk into the front one's slack — in steps as long as what is there
+// (at least 4 KiB), so that the loop sees a frame over the limit before
+// all of it is copied.
 func (in *byteInbox) want() bool {
 	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.dropTaken()
+	for len(in.chunks) > 1 {
+		front, next := in.chunks[0], in.chunks[1]
+		if next.taken == next.filled {
+			if len(in.chunks) == 2 && !in.eof && in.err == nil {
+				break // the reader is on it
+			}
+			in.chunks = append(in.chunks[:1], in.chunks[2:]...)
+			continue
+		}
+		part, more := front.buf[front.taken:front.filled], next.buf[next.taken:next.filled]
+		n := min(frameRest(in.f, part, more), max(4<<10, len(part)))
+		front.buf = append(front.buf[:front.filled], more[:n]...)
+		front.filled += n
+		next.taken += n
+		return true
+	}
 	in.needed = true
 	in.room.Signal()
-	in.mu.Unlock()
-	return false
+	return in.eof || in.err != nil // avail says so now
+}
+
+// frameRest returns how much of more completes (or, for a lenpfx frame,
+// begins to complete) the frame whose start is part; all of more if it
+// does not.
+func frameRest(f frames.Framing, part, more []byte) int {
+	need := len(more)
+	switch t, ok := f.Terminator(); {
+	case ok:
+		if i := bytes.IndexByte(more, t); i >= 0 {
+			need = i + 1
+		}
+	case f.Size() > 0:
+		need = f.Size() - len(part)%f.Size()
+	case len(part) < abi.LenPfxHeader:
+		need = abi.LenPfxHeader - len(part)
+	default:
+		if size := leUint64(part); size < 1<<40 {
+			need = int(abi.LenPfxHeader + int64(size) - int64(len(part)))
+		}
+	}
+	return max(1, min(need, len(more)))
 }
 
 // consume takes n bytes from the front.
@@ -418,7 +507,8 @@ func (in *byteInbox) consume(n int) {
 		return
 	}
 	in.mu.Lock()
-	in.taken += n
+	in.chunks[0].taken += n
+	in.queued -= n
 	in.room.Signal()
 	in.mu.Unlock()
 }
@@ -428,7 +518,7 @@ func (in *byteInbox) offset() int64 { return -1 }
 func (in *byteInbox) unread() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.filled - in.taken
+	return in.queued
 }
 
 func (in *byteInbox) close() {

@@ -290,7 +290,7 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 					}
 				}
 				if bytes == nil {
-					bytes = newByteInbox(src, wake)
+					bytes = newByteInbox(src, p.cfg.Framing, wake, max(readChunk, 2*p.cfg.maxBatch()))
 				}
 				return &streamInput{src: bytes, f: p.cfg.Framing, max: p.cfg.MaxFrame}
 			}, func(f *finished) bool { return write(f.out) }, true, fail)
