@@ -546,7 +546,7 @@ func (d *batchRun) readResults(k *batchKid) {
 			k.body = d.spare[len(d.spare)-1]
 			d.spare = d.spare[:len(d.spare)-1]
 		}
-		whole, err := k.readResult(uint64(d.cfg.outputLimit()) + 1<<20)
+		whole, err := k.readResult(uint64(d.cfg.outputLimit())+1<<20, d.recycle)
 		if err != nil {
 			k.kill(err)
 			return

@@ -121,8 +121,9 @@ func (k *batchKid) readStarts() error {
 
 // readResult reads what has come of the next result. It returns true
 // when a whole result is in (k.result and k.body); the caller takes it
-// with takeResult. maxBody bounds a result's size.
-func (k *batchKid) readResult(maxBody uint64) (bool, error) {
+// with takeResult. maxBody bounds a result's size; round says the buffer
+// will be used again, so its size is rounded up (see roundUp).
+func (k *batchKid) readResult(maxBody uint64, round bool) (bool, error) {
 	for {
 		var n int
 		var err error
@@ -160,7 +161,11 @@ func (k *batchKid) readResult(maxBody uint64) (bool, error) {
 			}
 			k.inResult = true
 			if uint64(cap(k.body)) < size {
-				k.body = make([]byte, 0, roundUp(size))
+				alloc := size
+				if round {
+					alloc = roundUp(size)
+				}
+				k.body = make([]byte, 0, alloc)
 			}
 			k.body, k.bodyN = k.body[:size], 0
 		} else {
