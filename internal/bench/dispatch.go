@@ -55,9 +55,24 @@ func benchDispatch(e *env, rep *report) {
 		}
 	}
 	cat, _ := exec.LookPath("cat") // host.Config.Command takes a path
+	floorKind := &ppKind{name: "raw floor: Go ↔ `cat` over pipes", note: "batched writes, each reply cut; no pool", skip: e.missing("cat"),
+		run: func(payload []byte, jobs, n int) (time.Duration, time.Duration, error) {
+			return catFloor(e.ctx, payload, jobs, n)
+		}}
+	cGuest := &ppKind{name: "wasmpool, C guest (wasm)", skip: e.missing("c-wasm"),
+		run: pool(host.Config{Module: e.cWasm, Args: []string{"echo"}})}
+	cBatch := &ppKind{name: "wasmpool, C guest (wasm), batch instances", note: "the same module, a fresh instance per batch of jobs", skip: e.missing("c-wasm"),
+		run: pool(host.Config{Module: e.cWasm, Args: []string{"echo"}, Instances: host.BatchInstances})}
+	python1 := &ppKind{name: "Python Pool.imap_unordered, chunksize 1", skip: e.missing("python3"), nDiv: 5,
+		run: func(payload []byte, jobs, n int) (time.Duration, time.Duration, error) {
+			return pythonPool(e, len(payload), jobs, n, 1)
+		}}
+	python1024 := &ppKind{name: "Python Pool.imap_unordered, chunksize 1024", skip: e.missing("python3"),
+		run: func(payload []byte, jobs, n int) (time.Duration, time.Duration, error) {
+			return pythonPool(e, len(payload), jobs, n, 1024)
+		}}
 	kinds := []*ppKind{
-		{name: "wasmpool, C guest (wasm)", skip: e.missing("c-wasm"),
-			run: pool(host.Config{Module: e.cWasm, Args: []string{"echo"}})},
+		cGuest, cBatch,
 		{name: "wasmpool, Go guest (wasm)", skip: e.missing("go-wasm"),
 			run: pool(host.Config{Module: e.goWasm, Args: []string{"echo"}})},
 		{name: "wasmpool, Rust guest (wasm)", skip: e.missing("rust-wasm"),
@@ -66,18 +81,8 @@ func benchDispatch(e *env, rep *report) {
 			run: pool(host.Config{Command: []string{e.nativeGo, "echo"}})},
 		{name: "wasmpool, `cat` as the kid", note: "same dispatch loop, the cheapest kid", skip: e.missing("cat"),
 			run: pool(host.Config{Command: []string{cat}})},
-		{name: "raw floor: Go ↔ `cat` over pipes", note: "batched writes, each reply cut; no pool", skip: e.missing("cat"),
-			run: func(payload []byte, jobs, n int) (time.Duration, time.Duration, error) {
-				return catFloor(e.ctx, payload, jobs, n)
-			}},
-		{name: "Python Pool.imap_unordered, chunksize 1", skip: e.missing("python3"), nDiv: 5,
-			run: func(payload []byte, jobs, n int) (time.Duration, time.Duration, error) {
-				return pythonPool(e, len(payload), jobs, n, 1)
-			}},
-		{name: "Python Pool.imap_unordered, chunksize 1024", skip: e.missing("python3"),
-			run: func(payload []byte, jobs, n int) (time.Duration, time.Duration, error) {
-				return pythonPool(e, len(payload), jobs, n, 1024)
-			}},
+		floorKind,
+		python1, python1024,
 	}
 	type key struct {
 		kind       *ppKind
@@ -108,7 +113,7 @@ func benchDispatch(e *env, rep *report) {
 	})
 
 	for _, size := range []int{1, 100} {
-		floor := func(jobs int) float64 { return cases[key{kinds[5], size, jobs}].med(0) }
+		floor := func(jobs int) float64 { return cases[key{floorKind, size, jobs}].med(0) }
 		best := math.Min(floor(1), floor(2))
 		t := &table{
 			title: fmt.Sprintf("Dispatch overhead per job, %d-byte requests and replies", size),
@@ -138,9 +143,10 @@ func benchDispatch(e *env, rep *report) {
 		if size != 1 {
 			continue
 		}
-		c2 := cases[key{kinds[0], size, 2}]
-		py1, py1024 := cases[key{kinds[6], size, 2}], cases[key{kinds[7], size, 2}]
+		c2, batch2 := cases[key{cGuest, size, 2}], cases[key{cBatch, size, 2}]
+		py1, py1024 := cases[key{python1, size, 2}], cases[key{python1024, size, 2}]
 		rep.target("Dispatch, C guest, 2 kids, 1-byte jobs ≤ 2× the raw pipe floor", c2.med(0)/best, 2, "%.2f×")
+		rep.target("Dispatch, C guest, batch instances, 2 kids, 1-byte jobs ≤ 2× the raw pipe floor", batch2.med(0)/best, 2, "%.2f×")
 		rep.target("Dispatch, C guest, 2 kids ≤ 1/200 of Python Pool, chunksize 1", py1.med(0)/c2.med(0), -200, "1/%.0f")
 		rep.target("Dispatch, C guest, 2 kids < Python Pool, chunksize 1024", c2.med(0)/py1024.med(0), 1, "%.2f×")
 	}
