@@ -65,6 +65,9 @@ type batchRun struct {
 	// as generation fileGen), and the pool reads a failed batch again.
 	file    *os.File
 	fileGen uint64
+	// outPipe is the output when a batch's output can be spliced into
+	// it (see spliceOutput); nil if not.
+	outPipe *outPipe
 
 	kids   []*batchKid
 	retry  []*batch // batches to run again (parts of failed ones) before new ones
@@ -546,7 +549,7 @@ func (d *batchRun) readResults(k *batchKid) {
 			k.body = d.spare[len(d.spare)-1]
 			d.spare = d.spare[:len(d.spare)-1]
 		}
-		whole, err := k.readResult(uint64(d.cfg.outputLimit())+1<<20, d.recycle)
+		whole, err := k.readResult(uint64(d.cfg.outputLimit())+1<<20, d.recycle, func() (bool, error) { return d.spliceOutput(k) })
 		if err != nil {
 			k.kill(err)
 			return

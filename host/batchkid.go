@@ -122,8 +122,10 @@ func (k *batchKid) readStarts() error {
 // readResult reads what has come of the next result. It returns true
 // when a whole result is in (k.result and k.body); the caller takes it
 // with takeResult. maxBody bounds a result's size; round says the buffer
-// will be used again, so its size is rounded up (see roundUp).
-func (k *batchKid) readResult(maxBody uint64, round bool) (bool, error) {
+// will be used again, so its size is rounded up (see roundUp). Once the
+// header is in, splice may send the output on from the pipe itself; then
+// the body holds only the result's stderr.
+func (k *batchKid) readResult(maxBody uint64, round bool, splice func() (bool, error)) (bool, error) {
 	for {
 		var n int
 		var err error
@@ -160,6 +162,11 @@ func (k *batchKid) readResult(maxBody uint64, round bool) (bool, error) {
 					ErrProtocol, k.result.Stdout, k.result.Stderr, k.result.Consumed, k.queue[0].size)
 			}
 			k.inResult = true
+			if spliced, err := splice(); err != nil {
+				return false, err
+			} else if spliced {
+				k.result.Stdout, size = 0, k.result.Stderr // the output is out
+			}
 			if uint64(cap(k.body)) < size {
 				alloc := size
 				if round {

@@ -47,7 +47,10 @@ type Stats struct {
 	// themselves rather than through their pipe (Filter from a regular
 	// file, kids on this machine).
 	FileBatches int
-	PerKid      []int // requests given to each kid slot, retries included
+	// SplicedBatches counts the batches whose output went from the kid's
+	// pipe to Filter's output pipe by splice(2), not through this process.
+	SplicedBatches int
+	PerKid         []int // requests given to each kid slot, retries included
 }
 
 // Progress is how far the current or last run is. Pool.Progress may be
@@ -291,6 +294,12 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 				}
 				if bytes == nil {
 					bytes = newByteInbox(src, p.cfg.Framing, wake, max(readChunk, 2*p.cfg.maxBatch()))
+				}
+				if fd := pipeFD(dst); fd >= 0 {
+					d.outPipe = &outPipe{fd: fd, failed: func(err *WriteError) {
+						writeErr = err
+						yield(err)
+					}}
 				}
 				return &streamInput{src: bytes, f: p.cfg.Framing, max: p.cfg.MaxFrame}
 			}, func(f *finished) bool { return write(f.out) }, true, fail)

@@ -28,13 +28,14 @@ type Reply struct {
 
 // Stats counts what the pool did during its last run (see pool.go).
 type Stats struct {
-	Requests    int
-	Replies     int
-	Errors      int
-	Restarts    int
-	Batches     int
-	FileBatches int
-	PerKid      []int
+	Requests       int
+	Replies        int
+	Errors         int
+	Restarts       int
+	Batches        int
+	FileBatches    int
+	SplicedBatches int
+	PerKid         []int
 }
 
 // Progress is how far the current or last run is (see pool.go).
