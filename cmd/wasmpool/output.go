@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -126,4 +127,10 @@ func fitWidth(line string, cols int) string {
 		n++
 	}
 	return line
+}
+
+// isPipe reports whether f is a pipe.
+func isPipe(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeNamedPipe != 0
 }

@@ -18,6 +18,10 @@ const (
 	exitFailed = 1   // some requests failed or a kid died
 	exitUsage  = 2   // usage or set-up error
 	exitSignal = 130 // interrupted (SIGINT); SIGTERM gives 143
+	// exitBrokenPipe is the status of a process killed by SIGPIPE: that
+	// of a run whose reader went away (a write to stdout kills a Go
+	// program with SIGPIPE; a splice into it fails with EPIPE).
+	exitBrokenPipe = 128 + 13
 )
 
 // version is this program's version; release builds set it with

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wasmpool/wasmpool/abi"
@@ -243,6 +244,12 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	out := newOutput(stdout)
+	var dst io.Writer = out
+	if f, ok := stdout.(*os.File); ok && pool.Instances() == host.BatchInstances && isPipe(f) {
+		// A batch's output is written whole, and the kids' can be
+		// spliced into the pipe from theirs.
+		dst = f
+	}
 	stopFlush := make(chan struct{})
 	go out.flushLoop(stopFlush)
 	in := newConcat(ins, p.framing)
@@ -291,7 +298,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	var writeErr error
-	for err := range pool.Filter(runCtx, out, src) {
+	for err := range pool.Filter(runCtx, dst, src) {
 		if we := (*host.WriteError)(nil); errors.As(err, &we) {
 			writeErr = we.Err
 			break
@@ -323,6 +330,8 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	switch {
 	case ctx.Err() != nil:
 		code = interrupted(ctx, con, fmt.Sprintf("after %s and %s", plural(s.Requests, "request"), plural(s.Replies, "reply")))
+	case errors.Is(writeErr, syscall.EPIPE):
+		code = exitBrokenPipe // quietly, as a write to stdout would have
 	case writeErr != nil:
 		con.printf("writing replies: %v", writeErr)
 		code = exitFailed
