@@ -435,17 +435,21 @@ func (in *byteInbox) avail() (data []byte, eof bool, err error) {
 	return data, in.eof, in.err
 }
 
-// dropTaken drops the chunks after which the loop has more to take from,
-// and that have nothing left in them; called with mu held.
-func (in *byteInbox) dropTaken() {
+// dropTaken drops the front chunks that have nothing left in them and
+// that the reader has left, and reports whether it dropped any; called
+// with mu held.
+func (in *byteInbox) dropTaken() bool {
+	dropped := false
 	for len(in.chunks) > 0 {
 		c := in.chunks[0]
 		if c.taken < c.filled || (len(in.chunks) == 1 && !in.eof && in.err == nil) {
-			return
+			break
 		}
 		in.chunks[0] = nil
 		in.chunks = in.chunks[1:]
+		dropped = true
 	}
+	return dropped
 }
 
 // want says the loop needs more than avail returned to go on, and reports
@@ -457,7 +461,9 @@ func (in *byteInbox) dropTaken() {
 func (in *byteInbox) want() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.dropTaken()
+	if in.dropTaken() {
+		return true // a chunk the reader filled since avail
+	}
 	for len(in.chunks) > 1 {
 		front, next := in.chunks[0], in.chunks[1]
 		if next.taken == next.filled {
