@@ -266,7 +266,11 @@ func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Rep
 // is skipped as it streams by and reported as a *RequestError without its
 // payload; a last frame cut short is reported with what came of it. A
 // write error on dst ends the run: a *WriteError is the last error
-// yielded.
+// yielded. Two cases take the parent off the data path with batch
+// instances: from a regular file (src an *os.File), kids on this machine
+// read their batches from it themselves; into a pipe in blocking mode
+// (dst an *os.File, as a shell's pipe is), a batch's output that can go
+// out at once is spliced from the kid's pipe into dst.
 func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Seq[error] {
 	return func(yield func(error) bool) {
 		var writeErr error
