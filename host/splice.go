@@ -72,8 +72,9 @@ func (d *batchRun) spliceable(k *batchKid) bool {
 // output pipe, if it is spliceable, without a copy in this process; it
 // reports whether it did. The loop waits for it: the kid has the whole
 // output in memory and writes it at once, and nothing else may go to the
-// output in between. If the kid dies while its output goes out, part of
-// it is out: the run is given up, and the batch fails with that error.
+// output in between. A kid that dies while its output goes out has left
+// part of it in dst, as a failed write would: the run ends with a
+// *WriteError that says so, and nothing more is written.
 func (d *batchRun) spliceOutput(k *batchKid) (bool, error) {
 	if !d.spliceable(k) {
 		return false, nil
@@ -87,11 +88,10 @@ func (d *batchRun) spliceOutput(k *batchKid) (bool, error) {
 		case err == unix.EINTR:
 		case err == unix.EAGAIN:
 			waitSplice(k.proc.stdout, d.outPipe.fd)
-		case err == nil:
-			err = fmt.Errorf("host: kid %d's output of a batch was cut short as it went out, after %d of its %d bytes: the output holds them", k.slot, total-left, total)
-			d.giveUp(err)
-			return false, err
 		default:
+			if err == nil {
+				err = fmt.Errorf("kid %d died after %d of the %d bytes of a batch's output had gone out from its pipe: they are in the output", k.slot, total-left, total)
+			}
 			we := &WriteError{Err: err}
 			d.outPipe.failed(we)
 			d.stopped = true

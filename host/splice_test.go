@@ -8,7 +8,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -101,4 +104,82 @@ func TestFilterIntoClosedPipe(t *testing.T) {
 	if out.String() != "again\n" {
 		t.Errorf("the next run wrote %q", out.String())
 	}
+}
+
+// TestFilterIntoPipeKidKilled: a kid killed from outside while its output
+// is being spliced has left part of it in the pipe. The run ends with a
+// *WriteError that says so; nothing after it is written and nothing is
+// run again, so the output is the records' in order, each once, the last
+// one perhaps cut.
+func TestFilterIntoPipeKidKilled(t *testing.T) {
+	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, BatchSize: 8 << 20}, "echo")
+	reqs := lines(600000, 7)
+	input := append(bytes.Join(reqs, []byte("\n")), '\n')
+	r, w := blockingPipe(t)
+	started, killed := make(chan struct{}), make(chan struct{})
+	got := make(chan []byte)
+	go func() {
+		head := make([]byte, 64<<10)
+		n, _ := io.ReadFull(r, head)
+		close(started)
+		<-killed
+		rest, _ := io.ReadAll(r)
+		got <- append(head[:n], rest...)
+	}()
+	errs := make(chan error, 1)
+	go func() {
+		var last error
+		for err := range p.Filter(context.Background(), w, bytes.NewReader(input)) {
+			last = err
+		}
+		w.Close()
+		errs <- last
+	}()
+	<-started
+	for _, pid := range kidPids(t) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	close(killed)
+	last, out := <-errs, <-got
+	var we *host.WriteError
+	if !errors.As(last, &we) || !strings.Contains(last.Error(), "bytes of a batch's output had gone out") {
+		t.Fatalf("the run ended with %v, want a *WriteError that says part of an output went out", last)
+	}
+	t.Logf("%v; %d bytes of output", last, len(out))
+	have := bytes.Split(out, []byte("\n"))
+	for i, line := range have {
+		if i == len(have)-1 {
+			if !bytes.HasPrefix(reqs[i], line) {
+				t.Errorf("the last, cut line %d is %q, not a start of %q", i, line, reqs[i])
+			}
+			break
+		}
+		if !bytes.Equal(line, reqs[i]) {
+			t.Fatalf("output line %d is %q, want %q", i, line, reqs[i])
+		}
+	}
+}
+
+// kidPids returns the pids of this process's children but the servers of
+// internal/remotetest: the kids of the pool of a test that runs alone.
+func kidPids(t *testing.T) []int {
+	t.Helper()
+	var pids []int
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, field := range strings.Fields(string(b)) {
+			exe, _ := os.Readlink("/proc/" + field + "/exe")
+			switch name, _, _ := strings.Cut(filepath.Base(exe), "-"); name {
+			case "sshd", "munged", "slurmctld", "slurmd":
+				continue
+			}
+			pid, _ := strconv.Atoi(field)
+			pids = append(pids, pid)
+		}
+	}
+	if len(pids) == 0 {
+		t.Fatal("no kid process found")
+	}
+	return pids
 }
