@@ -273,6 +273,11 @@ func (d *batchRun) take(k *batchKid) *batch {
 	if !ok {
 		return nil
 	}
+	if d.input.pending() < 0 && d.cfg.BatchSize == 0 && b.size >= d.size {
+		// Of unknown length (Run): a batch that filled up says plenty
+		// is waiting.
+		d.size = min(2*d.size, defaultBatchSize)
+	}
 	d.took(b.count)
 	d.inFlight += b.size
 	return b
