@@ -109,18 +109,29 @@ func (w *testWriter) Write(p []byte) (int, error) {
 // servers of internal/remotetest that a test started.
 func checkNoKids(t *testing.T) {
 	t.Helper()
+	for pid, exe := range children() {
+		t.Errorf("child process left: %d %s", pid, exe)
+	}
+}
+
+// children returns this process's child processes, pid to executable,
+// but the servers of internal/remotetest.
+func children() map[int]string {
+	kids := map[int]string{}
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	for _, f := range tasks {
 		b, _ := os.ReadFile(f)
-		for _, pid := range strings.Fields(string(b)) {
-			exe, _ := os.Readlink("/proc/" + pid + "/exe")
+		for _, field := range strings.Fields(string(b)) {
+			exe, _ := os.Readlink("/proc/" + field + "/exe")
 			switch name, _, _ := strings.Cut(filepath.Base(exe), "-"); name { // slurmd-wlm
 			case "sshd", "munged", "slurmctld", "slurmd":
 				continue
 			}
-			t.Errorf("child process left: %s %s", pid, exe)
+			pid, _ := strconv.Atoi(field)
+			kids[pid] = exe
 		}
 	}
+	return kids
 }
 
 // outcome is what a run gave back.

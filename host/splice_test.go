@@ -8,9 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,7 +134,11 @@ func TestFilterIntoPipeKidKilled(t *testing.T) {
 		errs <- last
 	}()
 	<-started
-	for _, pid := range kidPids(t) {
+	kids := children() // the test runs alone: they are its pool's
+	if len(kids) == 0 {
+		t.Fatal("no kid process found")
+	}
+	for pid := range kids {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	close(killed)
@@ -158,28 +160,4 @@ func TestFilterIntoPipeKidKilled(t *testing.T) {
 			t.Fatalf("output line %d is %q, want %q", i, line, reqs[i])
 		}
 	}
-}
-
-// kidPids returns the pids of this process's children but the servers of
-// internal/remotetest: the kids of the pool of a test that runs alone.
-func kidPids(t *testing.T) []int {
-	t.Helper()
-	var pids []int
-	tasks, _ := filepath.Glob("/proc/self/task/*/children")
-	for _, f := range tasks {
-		b, _ := os.ReadFile(f)
-		for _, field := range strings.Fields(string(b)) {
-			exe, _ := os.Readlink("/proc/" + field + "/exe")
-			switch name, _, _ := strings.Cut(filepath.Base(exe), "-"); name {
-			case "sshd", "munged", "slurmctld", "slurmd":
-				continue
-			}
-			pid, _ := strconv.Atoi(field)
-			pids = append(pids, pid)
-		}
-	}
-	if len(pids) == 0 {
-		t.Fatal("no kid process found")
-	}
-	return pids
 }
