@@ -351,6 +351,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			fmt.Fprintf(&per, " %d:%d", i+1, n)
 		}
 		con.printf("stats: requests per kid:%s", per.String())
+		if pool.Instances() == host.BatchInstances {
+			// the two paths that keep the data out of this process
+			con.printf("stats: batches: %d read by the kids from the input file, %s spliced into the output pipe",
+				s.FileBatches, plural(s.SplicedBatches, "output"))
+		}
 	}
 	return code
 }
