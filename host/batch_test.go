@@ -127,7 +127,7 @@ func TestSessionKidsRecycled(t *testing.T) {
 // guest was reading, so it costs a few timeouts, not one per halving.
 func TestBatchTimeout(t *testing.T) {
 	t.Parallel()
-	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, Timeout: time.Second, Kids: 2}, "loop")
+	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, Timeout: 500 * time.Millisecond, Kids: 2}, "loop")
 	reqs := lines(5000, 5)
 	reqs[3456] = []byte("!loop")
 	start := time.Now()
