@@ -573,17 +573,8 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 	out, stderr := body[:r.Stdout:r.Stdout], body[r.Stdout:]
 	d.barren = 0
 	d.lost.finished(k.slot)
-	var cause error
-	switch {
-	case r.Flags&kidside.OutputOverflow != 0:
-		cause = fmt.Errorf("the guest wrote more than %d bytes of output for one batch", d.cfg.outputLimit())
-	case r.Status != 0:
-	case d.cfg.Mode.OneToOne():
-		if r.Flags&kidside.PartialReply != 0 || r.Replies != uint64(b.count) {
-			cause = fmt.Errorf("%w: %d replies to %d requests, but this mode needs exactly one reply per request", ErrProtocol, r.Replies, b.count)
-		}
-	}
-	if r.Status == 0 && cause == nil {
+	failed, cause := d.failure(&r, b)
+	if !failed {
 		d.successes++
 		d.forward(k, stderr)
 		d.p.stats.Replies += int(r.Replies)
@@ -606,6 +597,21 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 	}
 	ke.Stderr, ke.Trap = tail.lines, tail.trap
 	d.failed(k, b, int(r.Consumed), -1, ke, stderr)
+}
+
+// failure reports whether the result r of batch b is a failure, as its
+// header alone says, and the cause the pool gives it (nil for one the
+// guest's exit status says).
+func (d *batchRun) failure(r *kidside.ResultHeader, b *batch) (bool, error) {
+	switch {
+	case r.Flags&kidside.OutputOverflow != 0:
+		return true, fmt.Errorf("the guest wrote more than %d bytes of output for one batch", d.cfg.outputLimit())
+	case r.Status != 0:
+		return true, nil
+	case d.cfg.Mode.OneToOne() && (r.Flags&kidside.PartialReply != 0 || r.Replies != uint64(b.count)):
+		return true, fmt.Errorf("%w: %d replies to %d requests, but this mode needs exactly one reply per request", ErrProtocol, r.Replies, b.count)
+	}
+	return false, nil
 }
 
 // reuse keeps a result's buffer for another result, if output keeps

@@ -55,12 +55,11 @@ func pipeFD(dst io.Writer) int {
 // in, goes out now and whole: the batch succeeded, and it is its turn.
 func (d *batchRun) spliceable(k *batchKid) bool {
 	r, b := &k.result, k.queue[0]
-	switch {
-	case d.outPipe == nil || d.stopped || r.Stdout < spliceMin || r.Status != 0:
+	if d.outPipe == nil || d.stopped || r.Stdout < spliceMin {
 		return false
-	case r.Flags&(kidside.OutputOverflow|kidside.InputUnreadable) != 0:
-		return false
-	case d.cfg.Mode.OneToOne() && (r.Flags&kidside.PartialReply != 0 || r.Replies != uint64(b.count)):
+	}
+	switch failed, _ := d.failure(r, b); {
+	case failed:
 		return false
 	case d.cfg.Mode.inOrder():
 		return b.first == d.emitted
