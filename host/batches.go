@@ -34,9 +34,11 @@ type batchInput interface {
 // output, or one record's error.
 type finished struct {
 	first, count int
-	out          []byte // the batch's output
-	body         []byte // the buffer out is in, for batchRun.reuse
-	unterminated bool   // out does not end with the reply terminator
+	out          []byte   // the batch's output, unless it is in mem
+	body         []byte   // the buffer out is in, for batchRun.reuse
+	mem          *os.File // the memory file that holds the output, if the kid handed it over so
+	memLen       int64
+	unterminated bool // out does not end with the reply terminator
 	kid          int
 	err          error // the record's error (count is 1)
 	payload      []byte
@@ -66,8 +68,10 @@ type batchRun struct {
 	file    *os.File
 	fileGen uint64
 	// outPipe is the output when a batch's output can be spliced into
-	// it (see spliceOutput); nil if not.
+	// it (see spliceOutput); outFile, when it can be copied into it from
+	// a memory file (see copyOutput); nil if not.
 	outPipe *outPipe
+	outFile *outFile
 
 	kids   []*batchKid
 	retry  []*batch // batches to run again (parts of failed ones) before new ones
@@ -200,6 +204,7 @@ func (d *batchRun) feed() {
 				break
 			}
 			b.id = d.nextID
+			b.inMemory = d.inMemory(k, b)
 			d.nextID++
 			k.queue = append(k.queue, b)
 			k.given += b.count
@@ -334,12 +339,17 @@ func (d *batchRun) emit(f *finished) {
 	d.p.progress.done.Add(int64(f.count))
 	d.p.progress.doneBytes.Add(int64(f.inBytes))
 	if d.stopped {
+		f.discard()
 		return
 	}
 	var ok bool
-	if f.err != nil {
+	switch {
+	case f.err != nil:
 		ok = d.fail(&RequestError{Index: f.first, Request: f.payload, Err: f.err})
-	} else {
+	case f.mem != nil:
+		ok = d.copyOutput(f)
+		d.reuse(f.body)
+	default:
 		ok = d.output(f)
 		d.reuse(f.body)
 	}
@@ -562,15 +572,19 @@ func (d *batchRun) readResults(k *batchKid) {
 		if !whole {
 			return
 		}
-		b, r, body := k.takeResult()
-		d.result(k, b, r, body)
+		b, r, body, mem := k.takeResult()
+		d.result(k, b, r, body, mem)
 	}
 }
 
 // result deals with the end of one batch's instance, given its result's
-// body: output, then stderr.
-func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []byte) {
-	out, stderr := body[:r.Stdout:r.Stdout], body[r.Stdout:]
+// body: output, then stderr; or only stderr, when the output is in the
+// memory file mem.
+func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []byte, mem *os.File) {
+	out, stderr := []byte(nil), body
+	if mem == nil {
+		out, stderr = body[:r.Stdout:r.Stdout], body[r.Stdout:]
+	}
 	d.barren = 0
 	d.lost.finished(k.slot)
 	failed, cause := d.failure(&r, b)
@@ -578,9 +592,12 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 		d.successes++
 		d.forward(k, stderr)
 		d.p.stats.Replies += int(r.Replies)
-		d.finish(&finished{first: b.first, count: b.count, out: out, body: body,
+		d.finish(&finished{first: b.first, count: b.count, out: out, body: body, mem: mem, memLen: int64(r.Stdout),
 			unterminated: r.Flags&kidside.Unterminated != 0, kid: k.slot, inBytes: b.size})
 		return
+	}
+	if mem != nil {
+		mem.Close()
 	}
 	defer d.reuse(body)
 	if r.Flags&kidside.InputUnreadable != 0 {
@@ -760,6 +777,7 @@ func (d *batchRun) part(b *batch, i, j, attempt int) *batch {
 func (d *batchRun) ended(k *batchKid) {
 	id, read, lastRead, readsOK := k.proc.readsOf() // before wait unmaps the page
 	ke := k.wait()
+	k.dropMemory()
 	if len(k.queue) == 0 {
 		if ke != nil && !k.expired && k.ran == 0 {
 			d.kidDied(k, ke)
@@ -847,7 +865,11 @@ func (d *batchRun) shutdown() {
 			}
 			k.wait()
 		}
+		k.dropMemory()
 		d.kids[slot] = nil
+	}
+	for _, f := range d.done {
+		f.discard()
 	}
 	d.input.close()
 	unix.Close(d.wake[0])

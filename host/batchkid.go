@@ -5,6 +5,7 @@ package host
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,9 @@ type batch struct {
 	attempt int  // times it failed as a batch of one record
 	unread  int  // times an instance failed on it before reading any of it
 	peeled  bool // split once already: its parts are halved
+	// inMemory asks the kid it is given to for its output in a memory
+	// file (see batchRun.inMemory).
+	inMemory bool
 }
 
 // batchKid is the parent's state for a kid that runs a fresh instance per
@@ -60,6 +64,7 @@ type batchKid struct {
 	body     []byte
 	bodyN    int
 	inResult bool
+	mem      *os.File // the memory file that holds the result's output, if the kid passed one
 }
 
 func newBatchKid(slot int, proc *process) *batchKid {
@@ -74,6 +79,9 @@ func (k *batchKid) writeBatches() {
 	for k.unsent() && k.inOpen {
 		b := k.queue[k.written]
 		h := kidside.BatchHeader{ID: b.id, Length: uint64(b.size)}
+		if b.inMemory {
+			h.Flags |= kidside.OutputInMemory
+		}
 		body := b.data
 		if b.inFile && k.fileGen != 0 {
 			h.Source, h.Offset, body = k.fileGen, uint64(b.off), nil
@@ -162,7 +170,12 @@ func (k *batchKid) readResult(maxBody uint64, round bool, splice func() (bool, e
 					ErrProtocol, k.result.Stdout, k.result.Stderr, k.result.Consumed, k.queue[0].size)
 			}
 			k.inResult = true
-			if spliced, err := splice(); err != nil {
+			if k.result.Flags&kidside.InMemoryFile != 0 {
+				if err := k.takeMemory(); err != nil {
+					return false, err
+				}
+				size = k.result.Stderr // the output is in k.mem
+			} else if spliced, err := splice(); err != nil {
 				return false, err
 			} else if spliced {
 				k.result.Stdout, size = 0, k.result.Stderr // the output is out
@@ -184,6 +197,32 @@ func (k *batchKid) readResult(maxBody uint64, round bool, splice func() (bool, e
 	}
 }
 
+// takeMemory takes the memory file that holds the output of the result
+// whose header is in.
+func (k *batchKid) takeMemory() error {
+	if !k.queue[0].inMemory {
+		return fmt.Errorf("%w: the output of batch %d in a memory file, which was not asked for", ErrProtocol, k.result.ID)
+	}
+	f, err := k.proc.receiveOutput(k.result.ID)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != int64(k.result.Stdout) {
+		f.Close()
+		return fmt.Errorf("%w: the memory file of batch %d's output does not hold the %d bytes its header says", ErrProtocol, k.result.ID, k.result.Stdout)
+	}
+	k.mem = f
+	return nil
+}
+
+// dropMemory closes the memory file of a result that will not be taken.
+func (k *batchKid) dropMemory() {
+	if k.mem != nil {
+		k.mem.Close()
+		k.mem = nil
+	}
+}
+
 // roundUp rounds a result's size up to a size of buffer that will do for
 // other results too, when buffers are used again (batchRun.reuse).
 func roundUp(size uint64) uint64 {
@@ -195,10 +234,12 @@ func roundUp(size uint64) uint64 {
 }
 
 // takeResult pops the batch whose result is in, with its body: its
-// output, then its stderr. The body is handed over: the kid reads the
-// next result into another buffer.
-func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte) {
-	b, r = k.queue[0], k.result
+// output, then its stderr, or only its stderr when the output is in the
+// memory file mem. They are handed over: the kid reads the next result
+// into another buffer.
+func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte, mem *os.File) {
+	b, r, mem = k.queue[0], k.result, k.mem
+	k.mem = nil
 	k.queue = k.queue[1:]
 	k.written--
 	k.started--
@@ -206,7 +247,7 @@ func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte) 
 	k.ran++
 	body = k.body
 	k.body = nil
-	return b, r, body
+	return b, r, body, mem
 }
 
 // running reports whether an instance of the kid runs a batch.

@@ -84,6 +84,34 @@ func (p *process) passFile(f *os.File, gen uint64) error {
 	return sendErr
 }
 
+// receiveOutput takes the memory file the kid passed with the output of
+// batch id, just before that batch's result header.
+func (p *process) receiveOutput(id uint64) (*os.File, error) {
+	if p.control < 0 {
+		return nil, errors.New("the kid has no control socket")
+	}
+	var msg [8]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(p.control, msg[:], oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+	for err == unix.EINTR {
+		n, oobn, _, _, err = unix.Recvmsg(p.control, msg[:], oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("receiving the memory file of batch %d's output: %w", id, err)
+	}
+	var fds []int
+	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
+		fds, _ = unix.ParseUnixRights(&msgs[0])
+	}
+	if n != len(msg) || len(fds) != 1 || binary.LittleEndian.Uint64(msg[:]) != id {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("receiving the memory file of batch %d's output: a message of %d bytes and %d descriptors, not that batch's id and a file", id, n, len(fds))
+	}
+	return os.NewFile(uintptr(fds[0]), "batch output"), nil
+}
+
 // maxSpec is the kernel's limit on one environment string (MAX_ARG_STRLEN).
 const maxSpec = 32 * 4096
 

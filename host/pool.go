@@ -50,7 +50,11 @@ type Stats struct {
 	// SplicedBatches counts the batches whose output went from the kid's
 	// pipe to Filter's output pipe by splice(2), not through this process.
 	SplicedBatches int
-	PerKid         []int // requests given to each kid slot, retries included
+	// MemoryOutputs counts the batches whose output the kid handed over in
+	// a memory file, copied into Filter's output file by sendfile(2), not
+	// read through this process.
+	MemoryOutputs int
+	PerKid        []int // requests given to each kid slot, retries included
 }
 
 // Progress is how far the current or last run is. Pool.Progress may be
@@ -266,11 +270,14 @@ func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Rep
 // is skipped as it streams by and reported as a *RequestError without its
 // payload; a last frame cut short is reported with what came of it. A
 // write error on dst ends the run: a *WriteError is the last error
-// yielded. Two cases take the parent off the data path with batch
+// yielded. Three cases take the parent off the data path with batch
 // instances: from a regular file (src an *os.File), kids on this machine
 // read their batches from it themselves; into a pipe in blocking mode
 // (dst an *os.File, as a shell's pipe is), a batch's output that can go
-// out at once is spliced from the kid's pipe into dst.
+// out at once is spliced from the kid's pipe into dst; into a regular
+// file (dst an *os.File not opened with O_APPEND), kids on this machine
+// hand their outputs over in memory files, which the kernel copies into
+// dst at its offset.
 func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Seq[error] {
 	return func(yield func(error) bool) {
 		var writeErr error
@@ -299,11 +306,14 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 				if bytes == nil {
 					bytes = newByteInbox(src, p.cfg.Framing, wake, max(readChunk, 2*p.cfg.maxBatch()))
 				}
+				failed := func(err *WriteError) {
+					writeErr = err
+					yield(err)
+				}
 				if fd := pipeFD(dst); fd >= 0 {
-					d.outPipe = &outPipe{fd: fd, failed: func(err *WriteError) {
-						writeErr = err
-						yield(err)
-					}}
+					d.outPipe = &outPipe{fd: fd, failed: failed}
+				} else if fd := fileFD(dst); fd >= 0 {
+					d.outFile = &outFile{fd: fd, failed: failed}
 				}
 				return &streamInput{src: bytes, f: p.cfg.Framing, max: p.cfg.MaxFrame}
 			}, func(f *finished) bool { return write(f.out) }, true, fail)

@@ -35,6 +35,7 @@ type Stats struct {
 	Batches        int
 	FileBatches    int
 	SplicedBatches int
+	MemoryOutputs  int
 	PerKid         []int
 }
 

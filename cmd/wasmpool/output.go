@@ -129,8 +129,8 @@ func fitWidth(line string, cols int) string {
 	return line
 }
 
-// isPipe reports whether f is a pipe.
-func isPipe(f *os.File) bool {
+// isPipeOrFile reports whether f is a pipe or a regular file.
+func isPipeOrFile(f *os.File) bool {
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeNamedPipe != 0
+	return err == nil && (fi.Mode()&os.ModeNamedPipe != 0 || fi.Mode().IsRegular())
 }

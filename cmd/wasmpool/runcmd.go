@@ -245,9 +245,10 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	defer stopRun()
 	out := newOutput(stdout)
 	var dst io.Writer = out
-	if f, ok := stdout.(*os.File); ok && pool.Instances() == host.BatchInstances && isPipe(f) {
+	if f, ok := stdout.(*os.File); ok && pool.Instances() == host.BatchInstances && isPipeOrFile(f) {
 		// A batch's output is written whole, and the kids' can be
-		// spliced into the pipe from theirs.
+		// spliced into a pipe from theirs, or copied into a file from
+		// their memory.
 		dst = f
 	}
 	stopFlush := make(chan struct{})
@@ -352,9 +353,9 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		con.printf("stats: requests per kid:%s", per.String())
 		if pool.Instances() == host.BatchInstances {
-			// the two paths that keep the data out of this process
-			con.printf("stats: batches: %d read by the kids from the input file, %s spliced into the output pipe",
-				s.FileBatches, plural(s.SplicedBatches, "output"))
+			// the paths that keep the data out of this process
+			con.printf("stats: batches: %d read by the kids from the input file, %s spliced into the output pipe, %d copied into the output file from the kids' memory",
+				s.FileBatches, plural(s.SplicedBatches, "output"), s.MemoryOutputs)
 		}
 	}
 	return code

@@ -97,8 +97,13 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		if out.overflow {
 			r.Flags |= OutputOverflow
 		}
+		output := out.Bytes()
+		if h.Flags&OutputInMemory != 0 && len(output) > 0 && passInMemory(h.ID, output) == nil {
+			r.Flags |= InMemoryFile
+			output = nil
+		}
 		msg = r.Append(msg[:0])
-		if err := writeAll(results, msg, out.Bytes(), errOut.Bytes()); err != nil {
+		if err := writeAll(results, msg, output, errOut.Bytes()); err != nil {
 			return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
 		}
 	}
@@ -182,6 +187,34 @@ func (f *inputFile) close() {
 	if f.gen != 0 {
 		unix.Close(f.fd)
 		f.gen = 0
+	}
+}
+
+// passInMemory puts a batch's output in a new memory file and passes it
+// to the parent on ControlFD, with the batch's id. If it cannot, the
+// output goes on RepliesFD as usual.
+func passInMemory(id uint64, output []byte) error {
+	fd, err := unix.MemfdCreate("wasmpool batch output", unix.MFD_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for b := output; len(b) > 0; {
+		n, err := unix.Write(fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		}
+		b = b[n:]
+	}
+	msg := binary.LittleEndian.AppendUint64(nil, id)
+	for {
+		err = unix.Sendmsg(ControlFD, msg, unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			return err
+		}
 	}
 }
 

@@ -40,7 +40,7 @@ func TestResultCount(t *testing.T) {
 
 // TestHeadersRoundTrip: what Append writes, the parse functions read.
 func TestHeadersRoundTrip(t *testing.T) {
-	b := BatchHeader{ID: 1, Length: 2, Source: 3, Offset: 4}
+	b := BatchHeader{ID: 1, Length: 2, Source: 3, Offset: 4, Flags: 5}
 	if enc := b.Append(nil); len(enc) != BatchHeaderSize || parseBatchHeader(enc) != b {
 		t.Errorf("batch header: %d bytes, read back as %+v", len(enc), parseBatchHeader(enc))
 	}

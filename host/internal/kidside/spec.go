@@ -75,6 +75,8 @@ const (
 	// the parent passes (SCM_RIGHTS) the regular file a run's input comes
 	// from, so that the kid reads its batches from the file itself (see
 	// BatchHeader.Source). Its messages are a uint64 generation and one
+	// descriptor. The other way, the kid passes memory files that hold
+	// batches' outputs (OutputInMemory): a uint64 batch id and one
 	// descriptor.
 	ControlFD = 6
 )
@@ -109,8 +111,11 @@ const (
 // kid reports each batch's id on ReportsFD (8 bytes) as it starts the
 // instance for it, and sends its result on RepliesFD: a ResultHeader,
 // then Stdout bytes of output, then Stderr bytes of the instance's stderr.
+// Asked to (OutputInMemory), it may instead put the output in a memory
+// file (a memfd) that it passes on ControlFD, as the batch's id and the
+// descriptor, just before the header, which says so.
 const (
-	BatchHeaderSize  = 32
+	BatchHeaderSize  = 40
 	StartReportSize  = 8
 	ResultHeaderSize = 48
 )
@@ -124,18 +129,28 @@ type BatchHeader struct {
 	// Offset.
 	Source uint64
 	Offset uint64
+	Flags  uint64
 }
+
+// Batch flags.
+const (
+	// OutputInMemory asks for the batch's output in a memory file passed
+	// on ControlFD, so that the parent can have the kernel copy it into
+	// its output file without reading it through a pipe.
+	OutputInMemory = 1 << iota
+)
 
 func (h BatchHeader) Append(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, h.ID)
 	b = binary.LittleEndian.AppendUint64(b, h.Length)
 	b = binary.LittleEndian.AppendUint64(b, h.Source)
-	return binary.LittleEndian.AppendUint64(b, h.Offset)
+	b = binary.LittleEndian.AppendUint64(b, h.Offset)
+	return binary.LittleEndian.AppendUint64(b, h.Flags)
 }
 
 func parseBatchHeader(b []byte) BatchHeader {
 	return BatchHeader{ID: binary.LittleEndian.Uint64(b), Length: binary.LittleEndian.Uint64(b[8:]),
-		Source: binary.LittleEndian.Uint64(b[16:]), Offset: binary.LittleEndian.Uint64(b[24:])}
+		Source: binary.LittleEndian.Uint64(b[16:]), Offset: binary.LittleEndian.Uint64(b[24:]), Flags: binary.LittleEndian.Uint64(b[32:])}
 }
 
 // ResultHeader precedes a batch's output.
@@ -165,6 +180,9 @@ const (
 	// Unterminated: the output does not end with the reply framing's
 	// terminator (lines, zero): the input's last line lacked one, say.
 	Unterminated
+	// InMemoryFile: the Stdout bytes of output are not on RepliesFD but
+	// in the memory file passed on ControlFD just before this header.
+	InMemoryFile
 )
 
 func (h ResultHeader) Append(b []byte) []byte {

@@ -1,0 +1,87 @@
+//go:build linux
+
+package host
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// memoryMin is the least batch for which a kid is asked to hand its
+// output over in a memory file: less is read through the pipe as cheaply.
+const memoryMin = 64 << 10
+
+// outFile is Filter's output when it is a regular file that the kernel
+// can copy kids' outputs into from their memory files (see copyOutput).
+type outFile struct {
+	fd     int
+	failed func(err *WriteError) // reports a failed copy as Filter a failed write
+}
+
+// fileFD returns the descriptor of dst if outputs can be copied into it
+// by sendfile(2): an *os.File that is a regular file open for writing,
+// without O_APPEND (which sendfile refuses). Otherwise -1.
+func fileFD(dst io.Writer) int {
+	f, ok := dst.(*os.File)
+	if !ok {
+		return -1
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	out := -1
+	rc.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		if unix.Fstat(int(fd), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return
+		}
+		fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		if err == nil && fl&unix.O_APPEND == 0 && fl&unix.O_ACCMODE != unix.O_RDONLY {
+			out = int(fd)
+		}
+	})
+	return out
+}
+
+// inMemory reports whether k is to hand the output of b over in a memory
+// file: the output is a regular file, the kid is on this machine, and
+// the batch is large enough to be worth it.
+func (d *batchRun) inMemory(k *batchKid, b *batch) bool {
+	return d.outFile != nil && k.proc.control >= 0 && b.size >= memoryMin
+}
+
+// copyOutput has the kernel copy f's output from its memory file into
+// the output file, at the file's offset, and closes the memory file. The
+// copy is never read into this process. A failed copy (the disk full,
+// say) ends the run with a *WriteError.
+func (d *batchRun) copyOutput(f *finished) bool {
+	defer f.discard()
+	var off int64
+	for off < f.memLen {
+		n, err := unix.Sendfile(d.outFile.fd, int(f.mem.Fd()), &off, int(min(f.memLen-off, 1<<30)))
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
+		case err != nil || n == 0:
+			if err == nil {
+				err = io.ErrShortWrite
+			}
+			we := &WriteError{Err: fmt.Errorf("copying a batch's output into the output file, after %d of its %d bytes: %w", off, f.memLen, err)}
+			d.outFile.failed(we)
+			return false
+		}
+	}
+	d.p.stats.MemoryOutputs++
+	return true
+}
+
+// discard closes f's memory file, if it has one.
+func (f *finished) discard() {
+	if f.mem != nil {
+		f.mem.Close()
+		f.mem = nil
+	}
+}
