@@ -339,7 +339,7 @@ func (d *batchRun) emit(f *finished) {
 	d.p.progress.done.Add(int64(f.count))
 	d.p.progress.doneBytes.Add(int64(f.inBytes))
 	if d.stopped {
-		f.discard()
+		d.discard(f)
 		return
 	}
 	var ok bool
@@ -573,6 +573,9 @@ func (d *batchRun) readResults(k *batchKid) {
 			return
 		}
 		b, r, body, mem := k.takeResult()
+		if mem != nil {
+			d.outFile.held++
+		}
 		d.result(k, b, r, body, mem)
 	}
 }
@@ -598,6 +601,7 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 	}
 	if mem != nil {
 		mem.Close()
+		d.outFile.held--
 	}
 	defer d.reuse(body)
 	if r.Flags&kidside.InputUnreadable != 0 {
@@ -869,7 +873,7 @@ func (d *batchRun) shutdown() {
 		d.kids[slot] = nil
 	}
 	for _, f := range d.done {
-		f.discard()
+		d.discard(f)
 	}
 	d.input.close()
 	unix.Close(d.wake[0])

@@ -12,13 +12,19 @@ import (
 
 // memoryMin is the least batch for which a kid is asked to hand its
 // output over in a memory file: less is read through the pipe as cheaply.
-const memoryMin = 64 << 10
+// maxMemoryFiles bounds the memory files the parent holds (outputs that
+// wait for their turn, under Keep), and so the descriptors they take.
+const (
+	memoryMin      = 16 << 10
+	maxMemoryFiles = 256
+)
 
 // outFile is Filter's output when it is a regular file that the kernel
 // can copy kids' outputs into from their memory files (see copyOutput).
 type outFile struct {
 	fd     int
 	failed func(err *WriteError) // reports a failed copy as Filter a failed write
+	held   int                   // memory files received and not yet closed
 }
 
 // fileFD returns the descriptor of dst if outputs can be copied into it
@@ -48,10 +54,10 @@ func fileFD(dst io.Writer) int {
 }
 
 // inMemory reports whether k is to hand the output of b over in a memory
-// file: the output is a regular file, the kid is on this machine, and
-// the batch is large enough to be worth it.
+// file: the output is a regular file, the kid is on this machine, the
+// batch is large enough to be worth it, and not too many are held.
 func (d *batchRun) inMemory(k *batchKid, b *batch) bool {
-	return d.outFile != nil && k.proc.control >= 0 && b.size >= memoryMin
+	return d.outFile != nil && k.proc.control >= 0 && b.size >= memoryMin && d.outFile.held < maxMemoryFiles
 }
 
 // copyOutput has the kernel copy f's output from its memory file into
@@ -59,7 +65,7 @@ func (d *batchRun) inMemory(k *batchKid, b *batch) bool {
 // copy is never read into this process. A failed copy (the disk full,
 // say) ends the run with a *WriteError.
 func (d *batchRun) copyOutput(f *finished) bool {
-	defer f.discard()
+	defer d.discard(f)
 	var off int64
 	for off < f.memLen {
 		n, err := unix.Sendfile(d.outFile.fd, int(f.mem.Fd()), &off, int(min(f.memLen-off, 1<<30)))
@@ -79,9 +85,10 @@ func (d *batchRun) copyOutput(f *finished) bool {
 }
 
 // discard closes f's memory file, if it has one.
-func (f *finished) discard() {
+func (d *batchRun) discard(f *finished) {
 	if f.mem != nil {
 		f.mem.Close()
 		f.mem = nil
+		d.outFile.held--
 	}
 }
