@@ -10,9 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/host"
 )
@@ -79,6 +82,38 @@ func TestFilterIntoFile(t *testing.T) {
 				t.Errorf("%d of %d outputs copied from memory files; want some, not all: %v", s.MemoryOutputs, s.Batches, tc.memory)
 			}
 		})
+	}
+}
+
+// TestFilterIntoFullFile: a copy into the output file that fails (here a
+// file that may not grow, as a full disk would refuse it) ends the run
+// with a *WriteError that says so, and the pool runs again.
+func TestFilterIntoFullFile(t *testing.T) {
+	p := newPool(t, host.Config{Instances: host.BatchInstances, BatchSize: 64 << 10}, "echo")
+	fd, err := unix.MemfdCreate("full", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		t.Skipf("memfd_create: %v", err)
+	}
+	full := os.NewFile(uintptr(fd), "full")
+	defer full.Close()
+	if _, err := unix.FcntlInt(full.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_GROW); err != nil {
+		t.Fatal(err)
+	}
+	input := append(bytes.Join(lines(100000, 10), []byte("\n")), '\n')
+	var last error
+	for err := range p.Filter(context.Background(), full, bytes.NewReader(input)) {
+		last = err
+	}
+	var we *host.WriteError
+	if !errors.As(last, &we) || !errors.Is(last, syscall.EPERM) || !strings.Contains(last.Error(), "copying a batch's output into the output file") {
+		t.Fatalf("the run ended with %v, want a *WriteError of the copy, EPERM", last)
+	}
+	var out bytes.Buffer
+	for err := range p.Filter(context.Background(), &out, bytes.NewReader([]byte("again\n"))) {
+		t.Errorf("the next run: %v", err)
+	}
+	if out.String() != "again\n" {
+		t.Errorf("the next run wrote %q", out.String())
 	}
 }
 
