@@ -27,30 +27,40 @@ type outFile struct {
 	held   int                   // memory files received and not yet closed
 }
 
-// fileFD returns the descriptor of dst if outputs can be copied into it
-// by sendfile(2): an *os.File that is a regular file open for writing,
-// without O_APPEND (which sendfile refuses). Otherwise -1.
-func fileFD(dst io.Writer) int {
+// outputFD returns the descriptor of dst and its type (unix.S_IFIFO or
+// unix.S_IFREG) if the kids' outputs can bypass this process on their
+// way into it; otherwise -1. dst must be an *os.File, and either a pipe
+// in blocking mode (a shell's `| next`, not one of Go's own, which its
+// poller runs in non-blocking mode), which outputs are spliced into (see
+// spliceOutput) and which is asked for a 1 MiB buffer as the kids' pipes
+// are; or a regular file open for writing without O_APPEND (which
+// sendfile refuses), which outputs are copied into from memory files (see
+// copyOutput).
+func outputFD(dst io.Writer) (fd int, kind uint32) {
 	f, ok := dst.(*os.File)
 	if !ok {
-		return -1
+		return -1, 0
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return -1
+		return -1, 0
 	}
-	out := -1
-	rc.Control(func(fd uintptr) {
+	fd = -1
+	rc.Control(func(raw uintptr) {
 		var st unix.Stat_t
-		if unix.Fstat(int(fd), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		fl, err := unix.FcntlInt(raw, unix.F_GETFL, 0)
+		if err != nil || unix.Fstat(int(raw), &st) != nil || fl&unix.O_ACCMODE == unix.O_RDONLY {
 			return
 		}
-		fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-		if err == nil && fl&unix.O_APPEND == 0 && fl&unix.O_ACCMODE != unix.O_RDONLY {
-			out = int(fd)
+		switch kind = st.Mode & unix.S_IFMT; {
+		case kind == unix.S_IFIFO && fl&unix.O_NONBLOCK == 0:
+			fd = int(raw)
+			unix.FcntlInt(raw, unix.F_SETPIPE_SZ, batchPipeSize) // best effort
+		case kind == unix.S_IFREG && fl&unix.O_APPEND == 0:
+			fd = int(raw)
 		}
 	})
-	return out
+	return fd, kind
 }
 
 // inMemory reports whether k is to hand the output of b over in a memory

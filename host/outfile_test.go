@@ -108,13 +108,7 @@ func TestFilterIntoFullFile(t *testing.T) {
 	if !errors.As(last, &we) || !errors.Is(last, syscall.EPERM) || !strings.Contains(last.Error(), "copying a batch's output into the output file") {
 		t.Fatalf("the run ended with %v, want a *WriteError of the copy, EPERM", last)
 	}
-	var out bytes.Buffer
-	for err := range p.Filter(context.Background(), &out, bytes.NewReader([]byte("again\n"))) {
-		t.Errorf("the next run: %v", err)
-	}
-	if out.String() != "again\n" {
-		t.Errorf("the next run wrote %q", out.String())
-	}
+	checkRunsAgain(t, p)
 }
 
 // TestFilterIntoFileKidsKilled: outputs handed over in memory files are
@@ -157,6 +151,18 @@ func TestFilterIntoFileKidsKilled(t *testing.T) {
 	checkLines(t, out, reqs, true)
 	if s := p.Stats(); s.Restarts == 0 || s.MemoryOutputs == 0 {
 		t.Errorf("%d kid restarts, %d outputs from memory files; want some of each", s.Restarts, s.MemoryOutputs)
+	}
+}
+
+// checkRunsAgain checks that p runs again after a run that failed.
+func checkRunsAgain(t *testing.T, p *host.Pool) {
+	t.Helper()
+	var out bytes.Buffer
+	for err := range p.Filter(context.Background(), &out, bytes.NewReader([]byte("again\n"))) {
+		t.Errorf("the next run: %v", err)
+	}
+	if out.String() != "again\n" {
+		t.Errorf("the next run wrote %q", out.String())
 	}
 }
 

@@ -310,9 +310,9 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 					writeErr = err
 					yield(err)
 				}
-				if fd := pipeFD(dst); fd >= 0 {
+				if fd, kind := outputFD(dst); fd >= 0 && kind == unix.S_IFIFO {
 					d.outPipe = &outPipe{fd: fd, failed: failed}
-				} else if fd := fileFD(dst); fd >= 0 {
+				} else if fd >= 0 {
 					d.outFile = &outFile{fd: fd, failed: failed}
 				}
 				return &streamInput{src: bytes, f: p.cfg.Framing, max: p.cfg.MaxFrame}

@@ -5,8 +5,6 @@ package host
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -22,33 +20,6 @@ const spliceMin = 16 << 10
 type outPipe struct {
 	fd     int
 	failed func(err *WriteError) // reports a failed splice as Filter a failed write
-}
-
-// pipeFD returns the descriptor of dst if a kid's output can be spliced
-// into it: an *os.File that is a pipe in blocking mode (a shell's `|
-// next`), not one of Go's own, which its poller runs in non-blocking
-// mode. Otherwise -1.
-func pipeFD(dst io.Writer) int {
-	f, ok := dst.(*os.File)
-	if !ok {
-		return -1
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return -1
-	}
-	out := -1
-	rc.Control(func(fd uintptr) {
-		var st unix.Stat_t
-		if unix.Fstat(int(fd), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-			return
-		}
-		if fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0); err == nil && fl&unix.O_NONBLOCK == 0 {
-			out = int(fd)
-			unix.FcntlInt(fd, unix.F_SETPIPE_SZ, batchPipeSize) // best effort, as for the kids' pipes
-		}
-	})
-	return out
 }
 
 // spliceable reports whether the output of k's result, whose header is

@@ -95,13 +95,7 @@ func TestFilterIntoClosedPipe(t *testing.T) {
 	if !errors.As(last, &we) || !errors.Is(last, syscall.EPIPE) {
 		t.Fatalf("the run ended with %v, want a *WriteError of EPIPE", last)
 	}
-	var out bytes.Buffer
-	for err := range p.Filter(context.Background(), &out, bytes.NewReader([]byte("again\n"))) {
-		t.Errorf("the next run: %v", err)
-	}
-	if out.String() != "again\n" {
-		t.Errorf("the next run wrote %q", out.String())
-	}
+	checkRunsAgain(t, p)
 }
 
 // TestFilterIntoPipeKidKilled: a kid killed from outside while its output
