@@ -2,7 +2,7 @@ package abi
 
 // Version is the protocol version. A kid started by a parent of another
 // version refuses to run.
-const Version = 3
+const Version = 4
 
 // KidEnv is the environment variable that puts a process in kid mode. Its
 // value is the kid's launch specification, a JSON document.

@@ -204,7 +204,7 @@ func (d *batchRun) feed() {
 				break
 			}
 			b.id = d.nextID
-			b.inMemory = d.inMemory(k, b)
+			b.mem = d.giveMemory(k, b)
 			d.nextID++
 			k.queue = append(k.queue, b)
 			k.given += b.count
@@ -413,6 +413,7 @@ func (d *batchRun) takeBack(k *batchKid, i int) {
 }
 
 func (d *batchRun) requeue(b *batch) {
+	d.releaseMemory(b)
 	if d.cancelled || d.fatal != nil {
 		d.dropped(b)
 		return
@@ -572,21 +573,22 @@ func (d *batchRun) readResults(k *batchKid) {
 		if !whole {
 			return
 		}
-		b, r, body, mem := k.takeResult()
-		if mem != nil {
-			d.outFile.held++
-		}
-		d.result(k, b, r, body, mem)
+		b, r, body := k.takeResult()
+		d.result(k, b, r, body)
 	}
 }
 
 // result deals with the end of one batch's instance, given its result's
 // body: output, then stderr; or only stderr, when the output is in the
-// memory file mem.
-func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []byte, mem *os.File) {
+// batch's memory file.
+func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []byte) {
 	out, stderr := []byte(nil), body
-	if mem == nil {
+	var mem *os.File
+	if r.Flags&kidside.InMemoryFile != 0 {
+		mem, b.mem = b.mem, nil
+	} else {
 		out, stderr = body[:r.Stdout:r.Stdout], body[r.Stdout:]
+		d.releaseMemory(b)
 	}
 	d.barren = 0
 	d.lost.finished(k.slot)
@@ -600,8 +602,7 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 		return
 	}
 	if mem != nil {
-		mem.Close()
-		d.outFile.held--
+		d.outFile.put(mem)
 	}
 	defer d.reuse(body)
 	if r.Flags&kidside.InputUnreadable != 0 {
@@ -781,7 +782,6 @@ func (d *batchRun) part(b *batch, i, j, attempt int) *batch {
 func (d *batchRun) ended(k *batchKid) {
 	id, read, lastRead, readsOK := k.proc.readsOf() // before wait unmaps the page
 	ke := k.wait()
-	k.dropMemory()
 	if len(k.queue) == 0 {
 		if ke != nil && !k.expired && k.ran == 0 {
 			d.kidDied(k, ke)
@@ -796,6 +796,7 @@ func (d *batchRun) ended(k *batchKid) {
 	if running && !k.expired {
 		b := k.queue[0]
 		k.queue = k.queue[1:]
+		d.releaseMemory(b)
 		consumed, lastStart := -1, -1
 		if readsOK && id == b.id && read <= uint64(b.size) && lastRead <= read {
 			consumed, lastStart = int(read), int(lastRead)
@@ -869,11 +870,16 @@ func (d *batchRun) shutdown() {
 			}
 			k.wait()
 		}
-		k.dropMemory()
+		for _, b := range k.queue {
+			d.releaseMemory(b)
+		}
 		d.kids[slot] = nil
 	}
 	for _, f := range d.done {
 		d.discard(f)
+	}
+	if d.outFile != nil {
+		d.outFile.close()
 	}
 	d.input.close()
 	unix.Close(d.wake[0])

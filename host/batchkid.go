@@ -28,9 +28,9 @@ type batch struct {
 	attempt int  // times it failed as a batch of one record
 	unread  int  // times an instance failed on it before reading any of it
 	peeled  bool // split once already: its parts are halved
-	// inMemory asks the kid it is given to for its output in a memory
-	// file (see batchRun.inMemory).
-	inMemory bool
+	// mem is the memory file passed with the batch to the kid it is
+	// given to, for its output (see batchRun.giveMemory); nil if none.
+	mem *os.File
 }
 
 // batchKid is the parent's state for a kid that runs a fresh instance per
@@ -64,7 +64,6 @@ type batchKid struct {
 	body     []byte
 	bodyN    int
 	inResult bool
-	mem      *os.File // the memory file that holds the result's output, if the kid passed one
 }
 
 func newBatchKid(slot int, proc *process) *batchKid {
@@ -79,7 +78,7 @@ func (k *batchKid) writeBatches() {
 	for k.unsent() && k.inOpen {
 		b := k.queue[k.written]
 		h := kidside.BatchHeader{ID: b.id, Length: uint64(b.size)}
-		if b.inMemory {
+		if b.mem != nil {
 			h.Flags |= kidside.OutputInMemory
 		}
 		body := b.data
@@ -171,10 +170,10 @@ func (k *batchKid) readResult(maxBody uint64, round bool, splice func() (bool, e
 			}
 			k.inResult = true
 			if k.result.Flags&kidside.InMemoryFile != 0 {
-				if err := k.takeMemory(); err != nil {
+				if err := k.checkMemory(); err != nil {
 					return false, err
 				}
-				size = k.result.Stderr // the output is in k.mem
+				size = k.result.Stderr // the output is in queue[0].mem
 			} else if spliced, err := splice(); err != nil {
 				return false, err
 			} else if spliced {
@@ -197,30 +196,17 @@ func (k *batchKid) readResult(maxBody uint64, round bool, splice func() (bool, e
 	}
 }
 
-// takeMemory takes the memory file that holds the output of the result
-// whose header is in.
-func (k *batchKid) takeMemory() error {
-	if !k.queue[0].inMemory {
-		return fmt.Errorf("%w: the output of batch %d in a memory file, which was not asked for", ErrProtocol, k.result.ID)
-	}
-	f, err := k.proc.receiveOutput(k.result.ID)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrProtocol, err)
+// checkMemory checks that the result whose header is in has its output
+// in the batch's memory file, as the header says.
+func (k *batchKid) checkMemory() error {
+	f := k.queue[0].mem
+	if f == nil {
+		return fmt.Errorf("%w: the output of batch %d in a memory file, which was not passed", ErrProtocol, k.result.ID)
 	}
 	if st, err := f.Stat(); err != nil || st.Size() != int64(k.result.Stdout) {
-		f.Close()
 		return fmt.Errorf("%w: the memory file of batch %d's output does not hold the %d bytes its header says", ErrProtocol, k.result.ID, k.result.Stdout)
 	}
-	k.mem = f
 	return nil
-}
-
-// dropMemory closes the memory file of a result that will not be taken.
-func (k *batchKid) dropMemory() {
-	if k.mem != nil {
-		k.mem.Close()
-		k.mem = nil
-	}
 }
 
 // roundUp rounds a result's size up to a size of buffer that will do for
@@ -235,11 +221,10 @@ func roundUp(size uint64) uint64 {
 
 // takeResult pops the batch whose result is in, with its body: its
 // output, then its stderr, or only its stderr when the output is in the
-// memory file mem. They are handed over: the kid reads the next result
-// into another buffer.
-func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte, mem *os.File) {
-	b, r, mem = k.queue[0], k.result, k.mem
-	k.mem = nil
+// batch's memory file (kidside.InMemoryFile). They are handed over: the
+// kid reads the next result into another buffer.
+func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte) {
+	b, r = k.queue[0], k.result
 	k.queue = k.queue[1:]
 	k.written--
 	k.started--
@@ -247,7 +232,7 @@ func (k *batchKid) takeResult() (b *batch, r kidside.ResultHeader, body []byte, 
 	k.ran++
 	body = k.body
 	k.body = nil
-	return b, r, body, mem
+	return b, r, body
 }
 
 // running reports whether an instance of the kid runs a batch.

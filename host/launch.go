@@ -59,57 +59,41 @@ func (p *process) release() {
 	}
 }
 
-// passFile gives the kid f, the input file of the run numbered gen.
+// passFile gives the kid f, the input file of the run numbered gen. If it
+// cannot, the kid loses its control socket: it would wait for the file.
 func (p *process) passFile(f *os.File, gen uint64) error {
+	err := p.sendControl(kidside.ControlInputFile, gen, f)
+	if err != nil && p.control >= 0 {
+		unix.Close(p.control)
+		p.control = -1
+	}
+	return err
+}
+
+// passMemory gives the kid f, the memory file for the output of batch id,
+// which is sent with OutputInMemory only if this succeeds.
+func (p *process) passMemory(f *os.File, id uint64) error {
+	return p.sendControl(kidside.ControlOutputMemory, id, f)
+}
+
+// sendControl sends the kid a message on its control socket (see
+// kidside.ControlFD): kind, value and f.
+func (p *process) sendControl(kind, value uint64, f *os.File) error {
 	if p.control < 0 {
 		return errors.New("the kid has no control socket")
 	}
-	var msg [8]byte
-	binary.LittleEndian.PutUint64(msg[:], gen)
+	msg := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(make([]byte, 0, kidside.ControlMessageSize), kind), value)
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var sendErr error
 	if err := rc.Control(func(fd uintptr) {
-		sendErr = unix.Sendmsg(p.control, msg[:], unix.UnixRights(int(fd)), nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+		sendErr = unix.Sendmsg(p.control, msg, unix.UnixRights(int(fd)), nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 	}); err != nil {
 		sendErr = err
 	}
-	if sendErr != nil {
-		// No other try: the kid would wait for the file that failed.
-		unix.Close(p.control)
-		p.control = -1
-	}
 	return sendErr
-}
-
-// receiveOutput takes the memory file the kid passed with the output of
-// batch id, just before that batch's result header.
-func (p *process) receiveOutput(id uint64) (*os.File, error) {
-	if p.control < 0 {
-		return nil, errors.New("the kid has no control socket")
-	}
-	var msg [8]byte
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(p.control, msg[:], oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
-	for err == unix.EINTR {
-		n, oobn, _, _, err = unix.Recvmsg(p.control, msg[:], oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("receiving the memory file of batch %d's output: %w", id, err)
-	}
-	var fds []int
-	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
-		fds, _ = unix.ParseUnixRights(&msgs[0])
-	}
-	if n != len(msg) || len(fds) != 1 || binary.LittleEndian.Uint64(msg[:]) != id {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		return nil, fmt.Errorf("receiving the memory file of batch %d's output: a message of %d bytes and %d descriptors, not that batch's id and a file", id, n, len(fds))
-	}
-	return os.NewFile(uintptr(fds[0]), "batch output"), nil
 }
 
 // maxSpec is the kernel's limit on one environment string (MAX_ARG_STRLEN).

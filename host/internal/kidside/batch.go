@@ -57,6 +57,11 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 			}
 		} else if err := file.readAt(h.Source, data, h.Offset); err != nil {
 			// No instance runs: the parent says why the run ends.
+			if h.Flags&OutputInMemory != 0 {
+				if fd, err := receiveMemory(h.ID); err == nil {
+					unix.Close(fd)
+				}
+			}
 			why := []byte(err.Error())
 			r := ResultHeader{ID: h.ID, Status: abi.ExitSetup, Flags: InputUnreadable, Stderr: uint64(len(why))}
 			if _, err := reports.Write(binary.LittleEndian.AppendUint64(nil, h.ID)); err != nil {
@@ -66,6 +71,14 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 				return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
 			}
 			continue
+		}
+		memory := -1
+		if h.Flags&OutputInMemory != 0 {
+			fd, err := receiveMemory(h.ID)
+			if err != nil {
+				return fail(abi.ExitSetup, "%v", err)
+			}
+			memory = fd
 		}
 		if _, err := reports.Write(binary.LittleEndian.AppendUint64(nil, h.ID)); err != nil {
 			return fail(abi.ExitSetup, "reporting batch %d: %v", h.ID, err)
@@ -98,9 +111,12 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 			r.Flags |= OutputOverflow
 		}
 		output := out.Bytes()
-		if h.Flags&OutputInMemory != 0 && len(output) > 0 && passInMemory(h.ID, output) == nil {
-			r.Flags |= InMemoryFile
-			output = nil
+		if memory >= 0 {
+			if len(output) > 0 && writeMemory(memory, output) == nil {
+				r.Flags |= InMemoryFile
+				output = nil
+			}
+			unix.Close(memory)
 		}
 		msg = r.Append(msg[:0])
 		if err := writeAll(results, msg, output, errOut.Bytes()); err != nil {
@@ -159,28 +175,53 @@ func (f *inputFile) readAt(gen uint64, b []byte, off uint64) error {
 
 // receive takes the next file the parent passed, in place of the one held.
 func (f *inputFile) receive() error {
-	var gen [8]byte
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(ControlFD, gen[:], oob, unix.MSG_CMSG_CLOEXEC)
-	for err == unix.EINTR {
-		n, oobn, _, _, err = unix.Recvmsg(ControlFD, gen[:], oob, unix.MSG_CMSG_CLOEXEC)
-	}
+	gen, fd, err := receiveControl(ControlInputFile)
 	if err != nil {
 		return fmt.Errorf("receiving the input file: %w", err)
+	}
+	f.close()
+	f.gen, f.fd = gen, fd
+	return nil
+}
+
+// receiveMemory takes the memory file the parent passed for the output of
+// batch id.
+func receiveMemory(id uint64) (int, error) {
+	got, fd, err := receiveControl(ControlOutputMemory)
+	if err == nil && got != id {
+		unix.Close(fd)
+		err = fmt.Errorf("the one of batch %d came", got)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("receiving the memory file for batch %d's output: %w", id, err)
+	}
+	return fd, nil
+}
+
+// receiveControl takes the next message on ControlFD, which must be of
+// the kind given, and returns its value and descriptor.
+func receiveControl(kind uint64) (value uint64, fd int, err error) {
+	var msg [ControlMessageSize]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(ControlFD, msg[:], oob, unix.MSG_CMSG_CLOEXEC)
+	for err == unix.EINTR {
+		n, oobn, _, _, err = unix.Recvmsg(ControlFD, msg[:], oob, unix.MSG_CMSG_CLOEXEC)
+	}
+	if err != nil {
+		return 0, -1, err
 	}
 	var fds []int
 	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
 		fds, _ = unix.ParseUnixRights(&msgs[0])
 	}
-	if n != len(gen) || len(fds) != 1 {
+	got := binary.LittleEndian.Uint64(msg[:])
+	if n != len(msg) || len(fds) != 1 || got != kind {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
-		return fmt.Errorf("receiving the input file: a message of %d bytes and %d descriptors, not a generation and a file", n, len(fds))
+		return 0, -1, fmt.Errorf("a message of %d bytes, kind %d and %d descriptors, not one of kind %d and a file", n, got, len(fds), kind)
 	}
-	f.close()
-	f.gen, f.fd = binary.LittleEndian.Uint64(gen[:]), fds[0]
-	return nil
+	return binary.LittleEndian.Uint64(msg[8:]), fds[0], nil
 }
 
 func (f *inputFile) close() {
@@ -190,32 +231,25 @@ func (f *inputFile) close() {
 	}
 }
 
-// passInMemory puts a batch's output in a new memory file and passes it
-// to the parent on ControlFD, with the batch's id. If it cannot, the
-// output goes on RepliesFD as usual.
-func passInMemory(id uint64, output []byte) error {
-	fd, err := unix.MemfdCreate("wasmpool batch output", unix.MFD_CLOEXEC)
-	if err != nil {
+// writeMemory writes a batch's output into the memory file the parent
+// passed for it, over what an earlier batch left there (so that its pages
+// are used again, not allocated afresh), and cuts the file to the
+// output's length.
+func writeMemory(fd int, output []byte) error {
+	if err := unix.Ftruncate(fd, int64(len(output))); err != nil {
 		return err
 	}
-	defer unix.Close(fd)
-	for b := output; len(b) > 0; {
-		n, err := unix.Write(fd, b)
+	for off := 0; off < len(output); {
+		n, err := unix.Pwrite(fd, output[off:], int64(off))
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
 			return err
 		}
-		b = b[n:]
+		off += n
 	}
-	msg := binary.LittleEndian.AppendUint64(nil, id)
-	for {
-		err = unix.Sendmsg(ControlFD, msg, unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
-		if err != unix.EINTR {
-			return err
-		}
-	}
+	return nil
 }
 
 // maxBatch bounds a batch a kid accepts, against a corrupt header.

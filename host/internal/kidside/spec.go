@@ -72,13 +72,25 @@ const (
 	// kid, so that a timed-out batch is split where the guest was.
 	ReadsFD = 5
 	// ControlFD is, in batch mode on this machine, a unix socket on which
-	// the parent passes (SCM_RIGHTS) the regular file a run's input comes
-	// from, so that the kid reads its batches from the file itself (see
-	// BatchHeader.Source). Its messages are a uint64 generation and one
-	// descriptor. The other way, the kid passes memory files that hold
-	// batches' outputs (OutputInMemory): a uint64 batch id and one
-	// descriptor.
+	// the parent passes files (SCM_RIGHTS): the regular file a run's input
+	// comes from, so that the kid reads its batches from the file itself
+	// (see BatchHeader.Source), and memory files for batches' outputs (see
+	// OutputInMemory). Each message is ControlMessageSize bytes, a uint64
+	// kind and a uint64 value, with one descriptor.
 	ControlFD = 6
+)
+
+// The kinds of ControlFD's messages. The parent sends them in the order
+// the kid takes them: a batch's input file, if it is a new one, then its
+// memory file, then its header.
+const (
+	ControlMessageSize = 16
+	// ControlInputFile: the run's input file; the value is its generation
+	// (BatchHeader.Source).
+	ControlInputFile = 1
+	// ControlOutputMemory: the memory file for the output of the batch
+	// whose id is the value, sent with OutputInMemory.
+	ControlOutputMemory = 2
 )
 
 // Reads is the layout of the ReadsFD page: three uint64 words, stored
@@ -111,9 +123,9 @@ const (
 // kid reports each batch's id on ReportsFD (8 bytes) as it starts the
 // instance for it, and sends its result on RepliesFD: a ResultHeader,
 // then Stdout bytes of output, then Stderr bytes of the instance's stderr.
-// Asked to (OutputInMemory), it may instead put the output in a memory
-// file (a memfd) that it passes on ControlFD, as the batch's id and the
-// descriptor, just before the header, which says so.
+// Asked to (OutputInMemory), it may instead write the output into the
+// memory file (a memfd) the parent passed for the batch, and say so in
+// the header.
 const (
 	BatchHeaderSize  = 40
 	StartReportSize  = 8
@@ -134,9 +146,10 @@ type BatchHeader struct {
 
 // Batch flags.
 const (
-	// OutputInMemory asks for the batch's output in a memory file passed
-	// on ControlFD, so that the parent can have the kernel copy it into
-	// its output file without reading it through a pipe.
+	// OutputInMemory: the parent passed a memory file on ControlFD for
+	// the batch's output (ControlOutputMemory), so that it can have the
+	// kernel copy the output into its output file without reading it
+	// through a pipe. The kid takes the file whether or not it uses it.
 	OutputInMemory = 1 << iota
 )
 
@@ -181,7 +194,7 @@ const (
 	// terminator (lines, zero): the input's last line lacked one, say.
 	Unterminated
 	// InMemoryFile: the Stdout bytes of output are not on RepliesFD but
-	// in the memory file passed on ControlFD just before this header.
+	// in the batch's memory file, which holds them and nothing else.
 	InMemoryFile
 )
 
