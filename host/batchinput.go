@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmpool/wasmpool/abi"
 	"github.com/wasmpool/wasmpool/frames"
+	"github.com/wasmpool/wasmpool/host/internal/kidside"
 )
 
 // recordInput cuts batches from the caller's requests (Run): each is
@@ -80,7 +83,21 @@ func (si *streamInput) exhausted() bool { return si.done }
 func (si *streamInput) pending() int    { return si.src.unread() }
 func (si *streamInput) close()          { si.src.close() }
 
-func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
+func (si *streamInput) cut(d *batchRun, size int) (b *batch, ok bool) {
+	if fs, mapped := si.src.(*fileSource); mapped {
+		// A mapped file cut short under the loop faults where its pages
+		// were: that is the end of the input, with an error.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				if !fs.faultedOn(r) {
+					panic(r)
+				}
+				si.readFailed(d, fs.cutShort())
+				b, ok = nil, false
+			}
+		}()
+	}
 	for !si.done && !d.stopped {
 		data, eof, readErr := si.src.avail()
 		if si.skipping || si.skipBytes > 0 {
@@ -128,7 +145,7 @@ func (si *streamInput) cut(d *batchRun, size int) (*batch, bool) {
 				continue // the first frame is over the limit: Split says so next time
 			}
 		}
-		b := &batch{first: d.index, count: count, size: n, data: data[:n:n]}
+		b = &batch{first: d.index, count: count, size: n, data: data[:n:n]}
 		if off := si.src.offset(); off >= 0 {
 			b.inFile, b.off, b.data = true, off, nil
 		}
@@ -239,24 +256,31 @@ type byteSource interface {
 	close()
 }
 
-// fileSource reads a regular file (Filter's src) in the loop's goroutine,
-// with pread: the loop cuts batches from what it reads, to count their
+// fileSource maps a regular file (Filter's src) window by window, in the
+// loop's goroutine: the loop cuts batches from the window, to count their
 // frames and find where they end, and sends the kids the batches' places
-// in the file, which they read themselves. So the buffer is used again
-// and again: no batch points into it.
+// in the file, which they read themselves. No batch points into the
+// window, so it is unmapped as the loop moves on.
 type fileSource struct {
-	f             *os.File
-	end           int64 // the file's size when the run began
-	buf           []byte
-	off           int64 // the file offset of buf[0]
-	taken, filled int
-	eof, needed   bool
-	err           error
+	f      *os.File
+	end    int64  // the file's size, as last seen
+	win    []byte // the mapped window: bytes [off, off+len(win)) of the file
+	off    int64
+	taken  int
+	from   int // taken when the window was mapped
+	needed bool
+	err    error
+	window int // the window's size, unless a frame needs more
 }
+
+// mapWindow is the size of fileSource's window: large, for few mappings,
+// and unmapped as the loop moves on, so that the file's pages are not all
+// held in this process's resident set.
+const mapWindow = 64 << 20
 
 // newFileSource returns a source for f, read from its current offset on,
 // or nil if f is not a regular file.
-func newFileSource(f *os.File, maxBatch int) *fileSource {
+func newFileSource(f *os.File) *fileSource {
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil
@@ -265,53 +289,93 @@ func newFileSource(f *os.File, maxBatch int) *fileSource {
 	if err != nil {
 		return nil
 	}
-	return &fileSource{f: f, end: fi.Size(), off: off, buf: make([]byte, max(16<<20, 4*maxBatch))}
+	return &fileSource{f: f, end: fi.Size(), off: off, window: mapWindow}
 }
 
 func (s *fileSource) avail() ([]byte, bool, error) {
-	if !s.eof && s.err == nil && (s.needed || s.filled-s.taken < len(s.buf)/4) {
-		s.fill()
+	if s.err == nil && (s.needed || len(s.win)-s.taken < s.window/4) && !s.atEnd() {
+		s.remap()
 	}
-	return s.buf[s.taken:s.filled:s.filled], s.eof, s.err
+	return s.win[s.taken:len(s.win):len(s.win)], s.atEnd(), s.err
 }
 
-// fill moves what is not taken to the front of the buffer (doubling it
-// for a frame that does not fit) and reads as much as fits after it.
-func (s *fileSource) fill() {
-	if s.needed && s.taken == 0 && s.filled == len(s.buf) {
-		s.buf = append(s.buf, make([]byte, len(s.buf))...)
+// atEnd reports whether the window reaches the end of the file, looking
+// again at its size there, for a file that grows as it is read.
+func (s *fileSource) atEnd() bool {
+	if s.off+int64(len(s.win)) < s.end {
+		return false
 	}
+	if fi, err := s.f.Stat(); err == nil {
+		s.end = fi.Size()
+	}
+	return s.off+int64(len(s.win)) >= s.end
+}
+
+// remap maps the window again from the first byte not taken, doubled in
+// size for a frame that does not fit in it (nothing was taken from it).
+func (s *fileSource) remap() {
+	start := s.off + int64(s.taken)
+	at := start &^ int64(os.Getpagesize()-1)
+	size := int64(s.window)
+	if s.needed && s.taken == s.from {
+		size = max(size, 2*int64(len(s.win)))
+	}
+	size = min(size, s.end-at)
+	s.unmap()
 	s.needed = false
-	s.filled = copy(s.buf, s.buf[s.taken:s.filled])
-	s.off += int64(s.taken)
-	s.taken = 0
-	n, err := s.f.ReadAt(s.buf[s.filled:], s.off+int64(s.filled))
-	s.filled += n
-	switch {
-	case err == io.EOF:
-		s.eof = true
-	case err != nil:
-		s.err = err
+	win, err := unix.Mmap(int(s.f.Fd()), at, int(size), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		s.err, s.off, s.taken = err, start, 0
+		return
+	}
+	s.win, s.off, s.taken = win, at, int(start-at)
+	s.from = s.taken
+}
+
+// faultedOn reports whether r, recovered, is a fault on the window.
+func (s *fileSource) faultedOn(r any) bool {
+	fault, ok := r.(interface{ Addr() uintptr })
+	if !ok || len(s.win) == 0 {
+		return false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(s.win)))
+	return fault.Addr() >= base && fault.Addr()-base < uintptr(len(s.win))
+}
+
+// cutShort is the error of a window that faulted: the file is shorter
+// than when it was mapped.
+func (s *fileSource) cutShort() error {
+	end := s.offset()
+	if fi, err := s.f.Stat(); err == nil {
+		end = fi.Size()
+	}
+	return kidside.CutShort(end)
+}
+
+func (s *fileSource) unmap() {
+	if s.win != nil {
+		unix.Munmap(s.win)
+		s.win = nil
 	}
 }
 
 func (s *fileSource) want() bool {
-	if s.eof || s.err != nil {
+	if s.err != nil || s.atEnd() {
 		return false
 	}
 	s.needed = true
-	s.fill()
 	return true
 }
 
 func (s *fileSource) consume(n int) { s.taken += n }
 func (s *fileSource) offset() int64 { return s.off + int64(s.taken) }
-func (s *fileSource) unread() int {
-	return s.filled - s.taken + int(max(0, s.end-s.off-int64(s.filled)))
-}
+func (s *fileSource) unread() int   { return int(max(0, s.end-s.offset())) }
 
 // close leaves the file's offset after what was taken, as a reader would.
-func (s *fileSource) close() { s.f.Seek(s.offset(), io.SeekStart) }
+func (s *fileSource) close() {
+	s.f.Seek(s.offset(), io.SeekStart)
+	s.unmap()
+}
 
 // byteInbox reads the caller's byte stream in a goroutine of its own, into
 // a queue of chunks that batches then point into: the input is copied

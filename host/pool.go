@@ -299,7 +299,7 @@ func (p *Pool) Filter(ctx context.Context, dst io.Writer, src io.Reader) iter.Se
 			p.runBatches(ctx, func(d *batchRun, wake int) batchInput {
 				var bytes byteSource
 				if f, ok := src.(*os.File); ok && p.cfg.Kids > 0 {
-					if fs := newFileSource(f, p.cfg.maxBatch()); fs != nil {
+					if fs := newFileSource(f); fs != nil {
 						d.file, d.fileGen, bytes = f, fileGens.Add(1), fs
 					}
 				}
