@@ -45,32 +45,38 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		if h.Length > maxBatch {
 			return fail(abi.ExitSetup, "a batch of %d bytes, more than the %d a kid takes", h.Length, maxBatch)
 		}
-		if uint64(cap(data)) < h.Length {
-			// Batches grow by doubling and differ by a partial frame:
-			// grow ahead, or each slightly larger one faults a new buffer in.
-			data = make([]byte, h.Length, max(h.Length, 2*uint64(cap(data)), 64<<10))
-		}
-		data = data[:h.Length]
+		// The guest reads a batch of the input file straight from the file
+		// into its memory, as a native program would; a batch that came
+		// through the pipe, from a buffer.
+		var stdin io.Reader
+		var section *fileSection
 		if h.Source == 0 {
+			if uint64(cap(data)) < h.Length {
+				// Batches grow by doubling and differ by a partial frame:
+				// grow ahead, or each slightly larger one faults a new buffer in.
+				data = make([]byte, h.Length, max(h.Length, 2*uint64(cap(data)), 64<<10))
+			}
+			data = data[:h.Length]
 			if err := readFull(in, data); err != nil {
 				return fail(abi.ExitSetup, "reading batch %d: %v", h.ID, err)
 			}
-		} else if err := file.readAt(h.Source, data, h.Offset); err != nil {
-			// No instance runs: the parent says why the run ends.
+			stdin = bytes.NewReader(data)
+		} else if err := file.get(h.Source); err != nil {
 			if h.Flags&OutputInMemory != 0 {
 				if fd, err := receiveMemory(h.ID); err == nil {
 					unix.Close(fd)
 				}
 			}
-			why := []byte(err.Error())
-			r := ResultHeader{ID: h.ID, Status: abi.ExitSetup, Flags: InputUnreadable, Stderr: uint64(len(why))}
 			if _, err := reports.Write(binary.LittleEndian.AppendUint64(nil, h.ID)); err != nil {
 				return fail(abi.ExitSetup, "reporting batch %d: %v", h.ID, err)
 			}
-			if err := writeAll(results, r.Append(msg[:0]), why); err != nil {
+			if err := sendUnreadable(results, h.ID, err); err != nil {
 				return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
 			}
 			continue
+		} else {
+			section = &fileSection{fd: file.fd, pos: int64(h.Offset), end: int64(h.Offset + h.Length)}
+			stdin = section
 		}
 		memory := -1
 		if h.Flags&OutputInMemory != 0 {
@@ -85,18 +91,18 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		}
 		out.Reset()
 		errOut.Reset()
-		stdin := &countingReader{r: bytes.NewReader(data), page: page}
+		counted := &countingReader{r: stdin, page: page}
 		page.store(ReadsID, h.ID)
 		page.store(ReadsConsumed, 0)
 		page.store(ReadsLastStart, 0)
 		// An instance that writes past the limit is ended at once, with
 		// the kid: one that ignores the failed write could write forever.
 		out.onOverflow = func() {
-			r := ResultHeader{ID: h.ID, Consumed: uint64(stdin.n.Load()), Status: 0, Flags: OutputOverflow, Stderr: uint64(errOut.Len())}
+			r := ResultHeader{ID: h.ID, Consumed: uint64(counted.n.Load()), Status: 0, Flags: OutputOverflow, Stderr: uint64(errOut.Len())}
 			writeAll(results, r.Append(nil), errOut.Bytes())
 			os.Exit(0)
 		}
-		err := g.run(ctx, stdin, out, errOut)
+		err := g.run(ctx, counted, out, errOut)
 		errOut.limit = 0 // the trap's message always fits
 		status := g.report(err, errOut)
 		errOut.limit = stderrLimit
@@ -104,7 +110,18 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 			os.Stderr.Write(errOut.Bytes())
 			return status
 		}
-		r := ResultHeader{ID: h.ID, Consumed: uint64(stdin.n.Load()), Status: int32(status),
+		if section != nil && section.err != nil {
+			// The file was cut short under the instance: its output is
+			// not the batch's, and the parent says why the run ends.
+			if memory >= 0 {
+				unix.Close(memory)
+			}
+			if err := sendUnreadable(results, h.ID, section.err); err != nil {
+				return fail(abi.ExitSetup, "sending the result of batch %d: %v", h.ID, err)
+			}
+			continue
+		}
+		r := ResultHeader{ID: h.ID, Consumed: uint64(counted.n.Load()), Status: int32(status),
 			Stdout: uint64(out.Len()), Stderr: uint64(errOut.Len())}
 		r.count(out.Bytes(), replies)
 		if out.overflow {
@@ -150,27 +167,50 @@ type inputFile struct {
 	fd  int
 }
 
-// readAt reads len(b) bytes at off from the file of generation gen,
-// taking it from the control socket if it is not the one held.
-func (f *inputFile) readAt(gen uint64, b []byte, off uint64) error {
+// get makes the file of generation gen the one held, taking it from the
+// control socket if it is not.
+func (f *inputFile) get(gen uint64) error {
 	for f.gen != gen {
 		if err := f.receive(); err != nil {
 			return err
 		}
 	}
-	for len(b) > 0 {
-		n, err := unix.Pread(f.fd, b, int64(off))
+	return nil
+}
+
+// fileSection reads bytes [pos, end) of the input file for an instance,
+// with pread, into the guest's buffer. A file that ends before end is an
+// error, which it keeps (err): the guest must not take a batch cut short
+// for the whole of it.
+type fileSection struct {
+	fd       int
+	pos, end int64
+	err      error
+}
+
+func (s *fileSection) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.pos >= s.end {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), s.end-s.pos)]
+	for {
+		n, err := unix.Pread(s.fd, p, s.pos)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
-			return fmt.Errorf("reading the input file at byte %d: %w", off, err)
-		case n == 0:
-			return CutShort(int64(off))
+			s.err = fmt.Errorf("reading the input file at byte %d: %w", s.pos, err)
+			return 0, s.err
+		case n == 0 && len(p) > 0:
+			s.err = CutShort(s.pos)
+			return 0, s.err
 		}
-		b, off = b[n:], off+uint64(n)
+		s.pos += int64(n)
+		return n, nil
 	}
-	return nil
 }
 
 // receive takes the next file the parent passed, in place of the one held.
@@ -229,6 +269,14 @@ func (f *inputFile) close() {
 		unix.Close(f.fd)
 		f.gen = 0
 	}
+}
+
+// sendUnreadable sends the result of batch id that could not be read
+// from the input file: no output, and why on its stderr.
+func sendUnreadable(results io.Writer, id uint64, why error) error {
+	msg := []byte(why.Error())
+	r := ResultHeader{ID: id, Status: abi.ExitSetup, Flags: InputUnreadable, Stderr: uint64(len(msg))}
+	return writeAll(results, r.Append(nil), msg)
 }
 
 // writeMemory writes a batch's output into the memory file the parent

@@ -3,6 +3,11 @@
 package kidside
 
 import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wasmpool/wasmpool/frames"
@@ -47,5 +52,58 @@ func TestHeadersRoundTrip(t *testing.T) {
 	r := ResultHeader{ID: 1, Consumed: 2, Status: -3, Flags: 4, Stdout: 5, Stderr: 6, Replies: 7}
 	if enc := r.Append(nil); len(enc) != ResultHeaderSize || ParseResultHeader(enc) != r {
 		t.Errorf("result header: %d bytes, read back as %+v", len(enc), ParseResultHeader(enc))
+	}
+}
+
+// TestFileSection: an instance reads its batch straight from the input
+// file, from the batch's offset to its end and no further; a file that
+// ends inside the batch is an error, never an early EOF, which would have
+// the guest take the part for the whole.
+func TestFileSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in")
+	if err := os.WriteFile(path, []byte("0123456789abcdefghij"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tc := range []struct {
+		name     string
+		pos, end int64
+		want     string
+		cutShort bool
+	}{
+		{"inside", 3, 13, "3456789abc", false},
+		{"to the end", 10, 20, "abcdefghij", false},
+		{"empty", 20, 20, "", false},
+		{"past the end", 15, 25, "fghij", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &fileSection{fd: int(f.Fd()), pos: tc.pos, end: tc.end}
+			var got []byte
+			buf := make([]byte, 3) // reads smaller than the section
+			var err error
+			for {
+				var n int
+				n, err = s.Read(buf)
+				got = append(got, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			if string(got) != tc.want {
+				t.Errorf("read %q, want %q", got, tc.want)
+			}
+			switch {
+			case tc.cutShort && (errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "ends at byte 20")):
+				t.Errorf("the read ended with %v, want the file cut short at byte 20", err)
+			case tc.cutShort && s.err == nil:
+				t.Errorf("the section kept no error")
+			case !tc.cutShort && err != io.EOF:
+				t.Errorf("the read ended with %v, want EOF", err)
+			}
+		})
 	}
 }
