@@ -102,12 +102,7 @@ func TestFilterIntoFileOutputsShrink(t *testing.T) {
 		}
 	}
 	input := append(bytes.Join(reqs, []byte("\n")), '\n')
-	path := filepath.Join(t.TempDir(), "out")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, path := createOutput(t)
 	for err := range p.Filter(context.Background(), f, bytes.NewReader(input)) {
 		t.Errorf("error %v", err)
 	}
@@ -121,6 +116,18 @@ func TestFilterIntoFileOutputsShrink(t *testing.T) {
 			s.MemoryOutputs, s.Batches, s.Restarts)
 	}
 	checkNoMemoryFiles(t)
+}
+
+// createOutput creates an empty output file, closed with the test.
+func createOutput(t *testing.T) (*os.File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, path
 }
 
 // checkNoMemoryFiles checks that the run closed every memory file it made
@@ -172,12 +179,7 @@ func TestFilterIntoFileKidsKilled(t *testing.T) {
 	p := newPool(t, host.Config{Mode: host.Keep, Instances: host.BatchInstances, BatchSize: 256 << 10}, "echo")
 	reqs := lines(400000, 9)
 	input := append(bytes.Join(reqs, []byte("\n")), '\n')
-	path := filepath.Join(t.TempDir(), "out")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, path := createOutput(t)
 	pr, pw := io.Pipe()
 	go func() {
 		half := len(input) / 2
