@@ -293,10 +293,12 @@ func newFileSource(f *os.File) *fileSource {
 }
 
 func (s *fileSource) avail() ([]byte, bool, error) {
-	if s.err == nil && (s.needed || len(s.win)-s.taken < s.window/4) && !s.atEnd() {
+	end := s.atEnd()
+	if s.err == nil && !end && (s.needed || len(s.win)-s.taken < s.window/4) {
 		s.remap()
+		end = s.atEnd()
 	}
-	return s.win[s.taken:len(s.win):len(s.win)], s.atEnd(), s.err
+	return s.win[s.taken:len(s.win):len(s.win)], end, s.err
 }
 
 // atEnd reports whether the window reaches the end of the file, looking
