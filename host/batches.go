@@ -58,9 +58,11 @@ type batchRun struct {
 	output func(f *finished) bool
 	fail   func(err error) bool
 	// recycle says output keeps no part of a finished output once it
-	// returns (Filter), so its buffer can take another result.
+	// returns (Filter; Run, whose replies are valid only until its loop
+	// goes on), so its buffer can take another result.
 	recycle bool
 	spare   [][]byte // result buffers to use again
+	inputs  [][]byte // buffers of batches that succeeded, to cut others into (Run)
 
 	// file is the input when it is a regular file: the kids on this
 	// machine read their batches from it themselves (it is passed to each
@@ -595,6 +597,7 @@ func (d *batchRun) result(k *batchKid, b *batch, r kidside.ResultHeader, body []
 	failed, cause := d.failure(&r, b)
 	if !failed {
 		d.successes++
+		d.reuseInput(b)
 		d.forward(k, stderr)
 		d.p.stats.Replies += int(r.Replies)
 		d.finish(&finished{first: b.first, count: b.count, out: out, body: body, mem: mem, memLen: int64(r.Stdout),
@@ -643,6 +646,30 @@ func (d *batchRun) reuse(body []byte) {
 	if d.recycle && cap(body) >= 64<<10 && cap(body) <= 64<<20 && len(d.spare) < len(d.kids)+2 {
 		d.spare = append(d.spare, body[:0])
 	}
+}
+
+// inputBuffer returns an empty buffer for a batch of about size bytes
+// (and the frame that runs over), one of a batch that succeeded if there
+// is one large enough: a fresh one costs its page faults and clearing.
+func (d *batchRun) inputBuffer(size int) []byte {
+	for len(d.inputs) > 0 {
+		buf := d.inputs[len(d.inputs)-1]
+		d.inputs = d.inputs[:len(d.inputs)-1]
+		if cap(buf) >= size {
+			return buf[:0]
+		}
+	}
+	return make([]byte, 0, size+64<<10)
+}
+
+// reuseInput keeps the buffer of b, which succeeded, for another batch,
+// if b owns it: no part of a batch that succeeded is needed again, and
+// the whole of it is written to the kid by now.
+func (d *batchRun) reuseInput(b *batch) {
+	if b.owned && len(d.inputs) < pipeline*len(d.kids) {
+		d.inputs = append(d.inputs, b.data[:0])
+	}
+	b.data, b.owned = nil, false
 }
 
 // forward writes an instance's stderr to Config.Stderr, a line at a time

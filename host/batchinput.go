@@ -28,7 +28,7 @@ type recordInput struct {
 }
 
 func (ri *recordInput) cut(d *batchRun, size int) (*batch, bool) {
-	b := &batch{first: d.index, data: make([]byte, 0, min(size, 64<<10))}
+	b := &batch{first: d.index, data: d.inputBuffer(size), owned: true}
 	for len(b.data) < size {
 		payload, err, ok, eof := ri.in.next()
 		if !ok {

@@ -28,6 +28,7 @@ type batch struct {
 	attempt int  // times it failed as a batch of one record
 	unread  int  // times an instance failed on it before reading any of it
 	peeled  bool // split once already: its parts are halved
+	owned   bool // data is a buffer of the batch's own, used again once the batch succeeds
 	// mem is the memory file passed with the batch to the kid it is
 	// given to, for its output (see batchRun.giveMemory); nil if none.
 	mem *os.File

@@ -255,7 +255,7 @@ func (p *Pool) Run(ctx context.Context, requests iter.Seq[[]byte]) iter.Seq2[Rep
 			}
 			p.runBatches(ctx, func(_ *batchRun, wake int) batchInput {
 				return &recordInput{in: newInbox(records(requests), wake)}
-			}, output, false, fail)
+			}, output, true, fail)
 			return
 		}
 		p.runSession(ctx, records(requests), yield, fail)
