@@ -27,7 +27,6 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 	page := mapReads()
 	var (
 		head   [BatchHeaderSize]byte
-		data   []byte
 		out    = &cappedBuffer{limit: outputLimit}
 		errOut = &cappedBuffer{limit: stderrLimit, note: "\n[stderr cut here]\n"}
 		msg    []byte
@@ -45,22 +44,14 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		if h.Length > maxBatch {
 			return fail(abi.ExitSetup, "a batch of %d bytes, more than the %d a kid takes", h.Length, maxBatch)
 		}
-		// The guest reads a batch of the input file straight from the file
-		// into its memory, as a native program would; a batch that came
-		// through the pipe, from a buffer.
+		// The guest reads its batch straight into its memory, as a native
+		// program would: from the input file, or from the pipe.
 		var stdin io.Reader
 		var section *fileSection
+		var piped *pipeSection
 		if h.Source == 0 {
-			if uint64(cap(data)) < h.Length {
-				// Batches grow by doubling and differ by a partial frame:
-				// grow ahead, or each slightly larger one faults a new buffer in.
-				data = make([]byte, h.Length, max(h.Length, 2*uint64(cap(data)), 64<<10))
-			}
-			data = data[:h.Length]
-			if err := readFull(in, data); err != nil {
-				return fail(abi.ExitSetup, "reading batch %d: %v", h.ID, err)
-			}
-			stdin = bytes.NewReader(data)
+			piped = &pipeSection{r: in, left: int64(h.Length)}
+			stdin = piped
 		} else if err := file.get(h.Source); err != nil {
 			if h.Flags&OutputInMemory != 0 {
 				if fd, err := receiveMemory(h.ID); err == nil {
@@ -109,6 +100,11 @@ func (g *guest) batches(ctx context.Context, in io.Reader, results, reports io.W
 		if errors.Is(err, errSetup) {
 			os.Stderr.Write(errOut.Bytes())
 			return status
+		}
+		if piped != nil {
+			if err := piped.drain(); err != nil {
+				return fail(abi.ExitSetup, "reading batch %d: %v", h.ID, err)
+			}
 		}
 		if section != nil && section.err != nil {
 			// The file was cut short under the instance: its output is
@@ -211,6 +207,46 @@ func (s *fileSection) Read(p []byte) (int, error) {
 		s.pos += int64(n)
 		return n, nil
 	}
+}
+
+// pipeSection reads the next left bytes of the parent's stream, a batch,
+// for an instance, into the guest's buffer. The stream ending first is an
+// error, which it keeps (err): the kid cannot go on without its parent.
+type pipeSection struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (s *pipeSection) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := s.r.Read(p[:min(int64(len(p)), s.left)])
+	s.left -= int64(n)
+	switch {
+	case err == io.EOF && s.left > 0:
+		s.err = fmt.Errorf("the parent's stream ended %d bytes before the end of the batch: %w", s.left, io.ErrUnexpectedEOF)
+	case err != nil && err != io.EOF:
+		s.err = err
+	}
+	if n > 0 {
+		return n, nil
+	}
+	return 0, s.err
+}
+
+// drain reads what the instance left of the batch, to reach the next
+// batch's header.
+func (s *pipeSection) drain() error {
+	var buf [64 << 10]byte
+	for s.err == nil && s.left > 0 {
+		s.Read(buf[:])
+	}
+	return s.err
 }
 
 // receive takes the next file the parent passed, in place of the one held.

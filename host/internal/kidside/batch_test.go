@@ -4,11 +4,13 @@ package kidside
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/wasmpool/wasmpool/frames"
 )
@@ -105,5 +107,67 @@ func TestFileSection(t *testing.T) {
 				t.Errorf("the read ended with %v, want EOF", err)
 			}
 		})
+	}
+}
+
+// TestPipeSection: a batch from the parent's stream is read up to its
+// length and no further, whatever the guest read of it, so that the next
+// batch's header comes next; a stream that ends inside the batch is an
+// error, kept, never an early EOF.
+func TestPipeSection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stream string
+		left   int64
+		read   int // bytes the guest reads before it exits; -1: all
+		want   string
+		short  bool
+	}{
+		{"all of it", "0123456789NEXT", 10, -1, "0123456789", false},
+		{"part, then drained", "0123456789NEXT", 10, 4, "0123", false},
+		{"none, then drained", "0123456789NEXT", 10, 0, "", false},
+		{"empty", "NEXT", 0, -1, "", false},
+		{"cut short", "01234", 10, -1, "01234", true},
+	} {
+		for _, oneByte := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/oneByte=%v", tc.name, oneByte), func(t *testing.T) {
+				var r io.Reader = strings.NewReader(tc.stream)
+				if oneByte {
+					r = iotest.OneByteReader(r) // reads smaller than asked
+				}
+				s := &pipeSection{r: r, left: tc.left}
+				var got []byte
+				buf := make([]byte, 8)
+				var err error
+				for tc.read < 0 || len(got) < tc.read {
+					ask := len(buf)
+					if tc.read >= 0 {
+						ask = min(ask, tc.read-len(got))
+					}
+					var n int
+					n, err = s.Read(buf[:ask])
+					got = append(got, buf[:n]...)
+					if err != nil {
+						break
+					}
+				}
+				if string(got) != tc.want {
+					t.Errorf("read %q, want %q", got, tc.want)
+				}
+				derr := s.drain()
+				switch {
+				case tc.short && (derr == nil || !errors.Is(derr, io.ErrUnexpectedEOF)):
+					t.Errorf("drain: %v, want the stream cut short", derr)
+				case tc.short && tc.read < 0 && (err == nil || err == io.EOF):
+					t.Errorf("the read ended with %v, want the stream cut short", err)
+				case !tc.short && derr != nil:
+					t.Errorf("drain: %v", derr)
+				case !tc.short:
+					if rest, _ := io.ReadAll(r); string(rest) != "NEXT" {
+						t.Errorf("after the batch the stream holds %q, want the next batch", rest)
+					}
+				}
+			})
+		}
 	}
 }
