@@ -242,9 +242,8 @@ func (s *pipeSection) Read(p []byte) (int, error) {
 // drain reads what the instance left of the batch, to reach the next
 // batch's header.
 func (s *pipeSection) drain() error {
-	var buf [64 << 10]byte
-	for s.err == nil && s.left > 0 {
-		s.Read(buf[:])
+	if s.err == nil && s.left > 0 {
+		io.Copy(io.Discard, s) // its error is s.err
 	}
 	return s.err
 }
